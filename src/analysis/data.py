@@ -1,0 +1,524 @@
+"""Read the curated tables in ``data/raw``, validate them, and write ``data/processed``.
+
+``data/raw`` is curated by hand and never written by code. ``data/processed`` is written only by
+:func:`build` (``make data`` / ``python -m analysis.data build``), deterministically: the same raw
+input gives byte-identical Parquet and CSV files.
+
+Validation collects *every* problem of every file in one pass -- bad encoding, empty file, missing
+column, malformed row, bad date, unknown category, duplicate id, missing source, negative count,
+``min > max`` -- and reports each with file, line, column, value and rule. Nothing is written when
+any problem is found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.schemas import TABLES, TableSpec, schema_for
+
+__all__ = [
+    "EVENT_CLASSES",
+    "DataValidationError",
+    "Problem",
+    "build",
+    "coverage_table",
+    "event_calendar",
+    "load_processed",
+    "load_raw",
+    "main",
+    "raw_dir",
+    "validate_file",
+]
+
+#: Event classes of the combined calendar, from diplomatic subtypes and sanctions directions.
+EVENT_CLASSES: dict[str, str] = {
+    "negotiation_round": "negotiation",
+    "mediation_initiative": "negotiation",
+    "talks_suspended": "talks_suspended",
+    "agreement": "agreement",
+    "envoy_visit": "envoy_visit",
+    "high_level_meeting": "envoy_visit",
+    "election": "election",
+    "recognition": "recognition",
+    "military_action": "military_action",
+    "statement": "statement",
+    "other": "other_diplomatic",
+    "tightening": "sanctions_tightening",
+    "relief": "sanctions_relief",
+}
+
+_ORDER = ("prisoner_counts", "releases", "sanctions", "diplomatic")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located to the file, line and column."""
+
+    file: str
+    line: int | None
+    column: str | None
+    value: str | None
+    rule: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line is not None else "")
+        col = f" column {self.column!r}" if self.column else ""
+        val = f" value {self.value!r}" if self.value is not None else ""
+        return f"{where}{col}{val}: {self.rule}"
+
+
+class DataValidationError(ValueError):
+    """Raised when curated data fail validation; ``problems`` lists every one found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        head = f"{len(problems)} problem(s) in data/raw; nothing was written:\n"
+        super().__init__(head + "\n".join(f"  {p}" for p in problems))
+
+
+def raw_dir(root: str | os.PathLike[str] | None = None) -> Path:
+    """``data/raw`` of the project (see :func:`analysis.reports.project_root`)."""
+    from analysis.reports import project_root
+
+    return (Path(root) if root else project_root()) / "data" / "raw"
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    data = path.read_bytes()
+    if not data.strip():
+        problems.append(Problem(path.name, None, None, None, "file is empty"))
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.end]
+        problems.append(
+            Problem(path.name, line, None, repr(bad)[2:-1], "file must be UTF-8 encoded")
+        )
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def _parse_csv(
+    path: Path, text: str, spec: TableSpec, problems: list[Problem]
+) -> tuple[pd.DataFrame, list[int]] | None:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.append(Problem(path.name, None, None, None, "file is empty"))
+        return None
+    header = [h.strip() for h in header]
+    missing = [c for c in spec.columns if c not in header]
+    for c in missing:
+        problems.append(Problem(path.name, 1, c, None, "required column is missing"))
+    for c in header:
+        if c not in spec.columns:
+            problems.append(
+                Problem(path.name, 1, c, None, "unknown column (see data/README.md)")
+            )
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    for c in dupes:
+        problems.append(Problem(path.name, 1, c, None, "column appears more than once"))
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    prev = reader.line_num
+    try:
+        for rec in reader:
+            start = prev + 1
+            prev = reader.line_num
+            if not any(f.strip() for f in rec):
+                continue
+            if len(rec) != len(header):
+                problems.append(
+                    Problem(
+                        path.name,
+                        start,
+                        None,
+                        None,
+                        f"row has {len(rec)} fields; the header has {len(header)}",
+                    )
+                )
+                continue
+            rows.append([f.strip() for f in rec])
+            lines.append(start)
+    except csv.Error as exc:
+        problems.append(Problem(path.name, reader.line_num, None, None, f"malformed CSV: {exc}"))
+        return None
+    if not rows and not missing:
+        problems.append(Problem(path.name, None, None, None, "file has a header but no rows"))
+    if missing or dupes:
+        return None
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    frame = frame.replace("", None)
+    frame = frame.astype({c: "str" for c in header}).where(frame.notna(), None)
+    return frame, lines
+
+
+def _pandera_problems(
+    path: Path, frame: pd.DataFrame, lines: list[int], spec: TableSpec
+) -> list[Problem]:
+    out: list[Problem] = []
+    try:
+        schema_for(spec).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        for rec in fc.itertuples(index=False):
+            idx = rec.index
+            line = lines[int(idx)] if idx is not None and not pd.isna(idx) else None
+            check = str(rec.check)
+            if check == "not_nullable":
+                rule = "value is required (empty)"
+                value = None
+            elif check == "field_uniqueness":
+                rule = "duplicate id"
+                value = str(rec.failure_case)
+            elif check.startswith("dtype"):
+                continue
+            else:
+                rule = check
+                value = None if pd.isna(rec.failure_case) else str(rec.failure_case)
+            out.append(Problem(path.name, line, str(rec.column), value, rule))
+    return out
+
+
+def _cross_problems(
+    path: Path, frame: pd.DataFrame, lines: list[int], spec: TableSpec
+) -> list[Problem]:
+    out: list[Problem] = []
+
+    def num(col: str) -> pd.Series:
+        return pd.to_numeric(frame[col], errors="coerce")
+
+    if spec.name == "releases":
+        lo, best, hi = num("n_released_min"), num("n_released"), num("n_released_max")
+        for i in np.flatnonzero((lo > hi).to_numpy()):
+            out.append(
+                Problem(path.name, lines[i], "n_released_min", f"{lo[i]:.0f} > {hi[i]:.0f}",
+                        "n_released_min must not exceed n_released_max")
+            )
+        for i in np.flatnonzero(((best < lo) | (best > hi)).to_numpy()):
+            out.append(
+                Problem(path.name, lines[i], "n_released", f"{best[i]:.0f}",
+                        "n_released must lie within [n_released_min, n_released_max]")
+            )
+        for i in np.flatnonzero((best.notna() & frame["reported_by"].isna()).to_numpy()):
+            out.append(
+                Problem(path.name, lines[i], "reported_by", None,
+                        "reported_by is required when n_released is given")
+            )
+    if spec.name == "diplomatic":
+        s = pd.to_datetime(frame["date"], errors="coerce", format="%Y-%m-%d")
+        e = pd.to_datetime(frame["end_date"], errors="coerce", format="%Y-%m-%d")
+        for i in np.flatnonzero((e < s).to_numpy()):
+            out.append(
+                Problem(path.name, lines[i], "end_date", frame["end_date"].iloc[i],
+                        "end_date must not be before date")
+            )
+    ids, dates = frame["id"], frame["date"]
+    for i, (id_, date) in enumerate(zip(ids, dates, strict=True)):
+        if isinstance(id_, str) and isinstance(date, str) and id_.count("-") >= 2:
+            if id_.split("-")[1] != date.replace("-", ""):
+                out.append(
+                    Problem(path.name, lines[i], "id", id_,
+                            f"the date in the id must match column date ({date})")
+                )
+    return out
+
+
+def validate_file(path: str | os.PathLike[str], spec: TableSpec) -> tuple[pd.DataFrame | None,
+                                                                          list[Problem]]:
+    """Validate one raw CSV against its table spec.
+
+    Parameters
+    ----------
+    path : path
+        The CSV file.
+    spec : TableSpec
+        Its table (see :data:`analysis.schemas.TABLES`).
+
+    Returns
+    -------
+    frame : DataFrame or None
+        The text form of the table (None if it could not be read at all).
+    problems : list of Problem
+        Every problem found (empty if the file is valid).
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    if not path.is_file():
+        return None, [Problem(path.name, None, None, None, f"file not found at {path}")]
+    text = _read_text(path, problems)
+    if text is None:
+        return None, problems
+    parsed = _parse_csv(path, text, spec, problems)
+    if parsed is None:
+        return None, problems
+    frame, lines = parsed
+    if frame.empty:
+        return frame, problems
+    problems.extend(_pandera_problems(path, frame, lines, spec))
+    problems.extend(_cross_problems(path, frame, lines, spec))
+    problems.sort(key=lambda p: (p.line or 0, p.column or ""))
+    return frame, problems
+
+
+def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    out = frame.loc[:, list(spec.columns)].copy()
+    for c in spec.dates:
+        out[c] = pd.to_datetime(out[c], format="%Y-%m-%d").astype("datetime64[s]")
+    for c in spec.counts:
+        out[c] = pd.to_numeric(out[c]).astype("Int64")
+    for c in spec.booleans:
+        out[c] = out[c].map({"true": True, "false": False}).astype("boolean")
+    for c, _ in spec.categories:
+        out[c] = out[c].astype("string")
+    for c in spec.columns:
+        if c not in (*spec.dates, *spec.counts, *spec.booleans) and c not in dict(
+            spec.categories
+        ):
+            out[c] = out[c].astype("string")
+    return out.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
+
+
+def load_raw(root: str | os.PathLike[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Validate and load the four curated tables with proper dtypes.
+
+    Parameters
+    ----------
+    root : path, optional
+        Project root (default: found from the working directory).
+
+    Returns
+    -------
+    dict of DataFrame
+        ``prisoner_counts``, ``releases``, ``sanctions``, ``diplomatic``, sorted by date and id;
+        dates as ``datetime64``, counts as nullable ``Int64``.
+
+    Raises
+    ------
+    DataValidationError
+        With every problem of every file, located to file, line, column and value.
+    """
+    folder = raw_dir(root)
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for name in _ORDER:
+        spec = TABLES[name]
+        frame, found = validate_file(folder / spec.filename, spec)
+        problems.extend(found)
+        if frame is not None and not found:
+            frames[name] = _typed(frame, spec)
+    if not problems:
+        problems.extend(_link_problems(frames))
+    if problems:
+        raise DataValidationError(problems)
+    return frames
+
+
+def _link_problems(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    known = set(frames["sanctions"]["id"]) | set(frames["diplomatic"]["id"])
+    out = []
+    rel = frames["releases"]
+    for rid, link in zip(rel["id"], rel["linked_event_id"], strict=True):
+        if isinstance(link, str) and link and link not in known:
+            out.append(
+                Problem("releases.csv", None, "linked_event_id", link,
+                        f"row {rid}: linked_event_id must name an id in sanctions or diplomatic")
+            )
+    return out
+
+
+def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One table of dated events from ``diplomatic`` and ``sanctions`` with an ``event_class``.
+
+    Classes are :data:`EVENT_CLASSES`: diplomatic subtypes grouped (negotiation rounds and
+    mediators' initiatives are ``negotiation``; envoy visits and high-level meetings are
+    ``envoy_visit``) and sanctions split by direction (``sanctions_tightening``,
+    ``sanctions_relief``).
+    """
+    dip = frames["diplomatic"]
+    san = frames["sanctions"]
+    a = pd.DataFrame(
+        {
+            "id": dip["id"],
+            "date": dip["date"],
+            "date_precision": dip["date_precision"],
+            "source_table": "diplomatic",
+            "kind": dip["subtype"],
+            "event_class": dip["subtype"].map(EVENT_CLASSES),
+            "description": dip["description"],
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "id": san["id"],
+            "date": san["date"],
+            "date_precision": san["date_precision"],
+            "source_table": "sanctions",
+            "kind": san["instrument"],
+            "event_class": san["direction"].map(EVENT_CLASSES),
+            "description": san["description"],
+        }
+    )
+    out = pd.concat([a, b], ignore_index=True)
+    out = out.astype({c: "string" for c in out.columns if c != "date"})
+    return out.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
+
+
+def coverage_table(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rows per year per table (years as rows, tables as columns, zeros filled)."""
+    counts = {
+        name: frames[name]["date"].dt.year.value_counts() for name in _ORDER if name in frames
+    }
+    table = pd.DataFrame(counts).fillna(0).astype("int64").sort_index()
+    table.index = table.index.astype("int64")
+    table.index.name = "year"
+    table.loc["total"] = table.sum()
+    return table
+
+
+def _coverage_markdown(cov: pd.DataFrame) -> str:
+    cols = list(cov.columns)
+    lines = ["| year | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for year, row in cov.iterrows():
+        lines.append(f"| {year} | " + " | ".join(str(int(v)) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
+    import pyarrow as pa_
+    import pyarrow.parquet as pq
+
+    csv_text = df.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    (folder / f"{name}.csv").write_text(csv_text, encoding="utf-8")
+    table = pa_.Table.from_pandas(df, preserve_index=False)
+    table = table.replace_schema_metadata(None)  # no pandas/version metadata: stable bytes
+    pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
+
+
+def build(
+    root: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Validate ``data/raw`` and write ``data/processed`` (Parquet and CSV), all or nothing.
+
+    Writes the four tables, ``events`` (see :func:`event_calendar`), ``coverage`` (see
+    :func:`coverage_table`) and ``coverage.md``. Files are written to a temporary folder and
+    moved into place only when all are complete.
+
+    Raises
+    ------
+    DataValidationError
+        If validation fails; ``data/processed`` is then left as it was.
+    """
+    from analysis.reports import project_root
+
+    base = Path(root) if root else project_root()
+    frames = load_raw(base)
+    outputs = dict(frames)
+    outputs["events"] = event_calendar(frames)
+    cov = coverage_table(frames)
+    dest = Path(out) if out else base / "data" / "processed"
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest, prefix=".build-") as tmp:
+        t = Path(tmp)
+        for name, df in outputs.items():
+            _write_table(df, t, name)
+        cov.reset_index().astype({"year": "string"}).to_csv(
+            t / "coverage.csv", index=False, lineterminator="\n"
+        )
+        (t / "coverage.md").write_text(_coverage_markdown(cov) + "\n", encoding="utf-8")
+        for f in sorted(t.iterdir()):
+            os.replace(f, dest / f.name)
+    (dest / ".built").write_text("ok\n", encoding="utf-8")
+    return outputs
+
+
+def load_processed(
+    root: str | os.PathLike[str] | None = None, tables: Iterable[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Load the Parquet tables of ``data/processed`` (run ``make data`` first).
+
+    Parameters
+    ----------
+    root : path, optional
+        Project root.
+    tables : iterable of str, optional
+        Subset of ``prisoner_counts``, ``releases``, ``sanctions``, ``diplomatic``, ``events``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a table has not been built, with the command that builds it.
+    """
+    from analysis.reports import project_root
+
+    folder = (Path(root) if root else project_root()) / "data" / "processed"
+    names = list(tables) if tables else [*_ORDER, "events"]
+    out = {}
+    for name in names:
+        p = folder / f"{name}.parquet"
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} not found; build it with `make data`")
+        out[name] = pd.read_parquet(p)
+    return out
+
+
+def update_readme_coverage(root: str | os.PathLike[str] | None = None) -> bool:
+    """Rewrite the generated coverage block of ``data/README.md``; True if it changed."""
+    from analysis.reports import project_root
+
+    base = Path(root) if root else project_root()
+    readme = base / "data" / "README.md"
+    block = (base / "data" / "processed" / "coverage.md").read_text(encoding="utf-8")
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- coverage:start -->", "<!-- coverage:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{block}{end}{tail}"
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.data {build,validate,readme}``."""
+    parser = argparse.ArgumentParser(prog="python -m analysis.data")
+    parser.add_argument("command", choices=["build", "validate", "readme"])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "validate":
+            frames = load_raw()
+            for k, v in frames.items():
+                print(f"{k}: {len(v)} rows valid")
+        elif args.command == "build":
+            outputs = build()
+            print("data/processed written: " + ", ".join(f"{k} ({len(v)})" for k, v in
+                                                         outputs.items()))
+        else:
+            changed = update_readme_coverage()
+            print("data/README.md coverage " + ("updated" if changed else "already current"))
+    except DataValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+

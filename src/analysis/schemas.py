@@ -1,0 +1,233 @@
+"""One pandera schema per curated table in ``data/raw``.
+
+The raw CSVs are validated *as text* (every cell a string, empty = missing), so that a bad cell is
+reported with its exact value rather than lost in a failed type conversion; :mod:`analysis.data`
+converts the validated text to proper dtypes afterwards. Rules that involve two columns (``min <=
+max``, ``end_date >= date``) and cross-table references are checked in :mod:`analysis.data`.
+
+The allowed values below are the data dictionary's (``data/README.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandera.pandas as pa
+
+__all__ = [
+    "ACTORS",
+    "DATE_PRECISIONS",
+    "DIPLOMATIC_SUBTYPES",
+    "DIRECTIONS",
+    "INSTRUMENTS",
+    "MECHANISMS",
+    "REPORTERS",
+    "TABLES",
+    "TableSpec",
+    "schema_for",
+]
+
+DATE_PRECISIONS = ("day", "week", "month")
+REPORTERS = ("government", "foro_penal", "other_ngo", "foreign_government", "press")
+MECHANISMS = (
+    "pardon",
+    "amnesty",
+    "court_order",
+    "prisoner_swap",
+    "exile",
+    "humanitarian",
+    "unknown",
+)
+ACTORS = ("US", "EU", "UK", "Canada", "other")
+DIRECTIONS = ("tightening", "relief")
+INSTRUMENTS = (
+    "executive_order",
+    "designation",
+    "general_license",
+    "license_revocation",
+    "license_expiry",
+    "delisting",
+    "tanker_seizure",
+    "eu_council_decision",
+    "visa_restriction",
+    "other",
+)
+DIPLOMATIC_SUBTYPES = (
+    "negotiation_round",
+    "talks_suspended",
+    "agreement",
+    "envoy_visit",
+    "high_level_meeting",
+    "mediation_initiative",
+    "election",
+    "recognition",
+    "military_action",
+    "statement",
+    "other",
+)
+BOOLEANS = ("true", "false")
+
+_SOURCE = ("source_url", "source_name", "evidence", "additional_sources")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Columns and rules of one curated table.
+
+    Attributes
+    ----------
+    name : str
+        Table name; the file is ``data/raw/<name>.csv``.
+    id_prefix : str
+        Every id looks like ``<prefix>-YYYYMMDD-<n>``.
+    columns : tuple of str
+        Every column, in file order.
+    required : tuple of str
+        Columns that may not be empty.
+    counts : tuple of str
+        Non-negative whole-number columns.
+    categories : dict
+        Column -> allowed values.
+    dates : tuple of str
+        ISO date columns (``YYYY-MM-DD``).
+    """
+
+    name: str
+    id_prefix: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    counts: tuple[str, ...] = ()
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    dates: tuple[str, ...] = ("date",)
+    booleans: tuple[str, ...] = ()
+
+    @property
+    def filename(self) -> str:
+        """File name in ``data/raw``."""
+        return f"{self.name}.csv"
+
+
+TABLES: dict[str, TableSpec] = {
+    "prisoner_counts": TableSpec(
+        name="prisoner_counts",
+        id_prefix="pc",
+        columns=(
+            "id", "date", "date_precision", "political_prisoners", "civilians", "military",
+            "men", "women", "adolescents", "foreigners", "arrests_in_period",
+            "releases_in_period", "reported_by", *_SOURCE,
+        ),
+        required=("id", "date", "date_precision", "reported_by", *_SOURCE[:3]),
+        counts=(
+            "political_prisoners", "civilians", "military", "men", "women", "adolescents",
+            "foreigners", "arrests_in_period", "releases_in_period",
+        ),
+        categories=(("date_precision", DATE_PRECISIONS), ("reported_by", REPORTERS)),
+    ),
+    "releases": TableSpec(
+        name="releases",
+        id_prefix="rel",
+        columns=(
+            "id", "date", "date_precision", "n_released", "n_released_min", "n_released_max",
+            "reported_by", "mechanism", "foreigners_included", "notable_people",
+            "linked_event_id", "linked_event_note", *_SOURCE,
+        ),
+        required=("id", "date", "date_precision", "mechanism", *_SOURCE[:3]),
+        counts=("n_released", "n_released_min", "n_released_max"),
+        categories=(
+            ("date_precision", DATE_PRECISIONS),
+            ("reported_by", REPORTERS),
+            ("mechanism", MECHANISMS),
+        ),
+        booleans=("foreigners_included",),
+    ),
+    "sanctions": TableSpec(
+        name="sanctions",
+        id_prefix="san",
+        columns=(
+            "id", "date", "date_precision", "actor", "direction", "instrument", "target",
+            "description", *_SOURCE,
+        ),
+        required=(
+            "id", "date", "date_precision", "actor", "direction", "instrument", "description",
+            *_SOURCE[:3],
+        ),
+        categories=(
+            ("date_precision", DATE_PRECISIONS),
+            ("actor", ACTORS),
+            ("direction", DIRECTIONS),
+            ("instrument", INSTRUMENTS),
+        ),
+    ),
+    "diplomatic": TableSpec(
+        name="diplomatic",
+        id_prefix="dip",
+        columns=(
+            "id", "date", "date_precision", "end_date", "subtype", "parties", "mediator",
+            "description", *_SOURCE,
+        ),
+        required=("id", "date", "date_precision", "subtype", "description", *_SOURCE[:3]),
+        categories=(("date_precision", DATE_PRECISIONS), ("subtype", DIPLOMATIC_SUBTYPES)),
+        dates=("date", "end_date"),
+    ),
+}
+
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _is_calendar_date(s):  # noqa: ANN001, ANN202 - pandera element-wise check
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(s)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
+    """The pandera schema of a table, on its text form (strings; missing = null).
+
+    Check names are the rule names that :func:`analysis.data.validate_file` reports.
+    """
+    cats = dict(spec.categories)
+    cols: dict[str, pa.Column] = {}
+    for col in spec.columns:
+        checks: list[pa.Check] = []
+        if col == "id":
+            checks.append(
+                pa.Check.str_matches(
+                    rf"^{spec.id_prefix}-\d{{8}}-\d+$",
+                    name=f"id must look like {spec.id_prefix}-YYYYMMDD-n",
+                )
+            )
+        if col in spec.dates:
+            checks.append(pa.Check.str_matches(_ISO_DATE, name="date must be ISO YYYY-MM-DD"))
+            checks.append(
+                pa.Check(
+                    _is_calendar_date, element_wise=True, name="date must exist on the calendar"
+                )
+            )
+        if col in spec.counts:
+            checks.append(pa.Check.str_matches(r"^-?\d+$", name="count must be a whole number"))
+            checks.append(
+                pa.Check(lambda s: ~s.str.startswith("-"), name="count must not be negative")
+            )
+        if col in cats:
+            allowed = cats[col]
+            checks.append(pa.Check.isin(allowed, name="value must be one of " + "|".join(allowed)))
+        if col in spec.booleans:
+            checks.append(pa.Check.isin(BOOLEANS, name="value must be true|false or empty"))
+        if col == "source_url":
+            checks.append(
+                pa.Check.str_matches(r"^https?://\S+$", name="source_url must be an http(s) URL")
+            )
+        cols[col] = pa.Column(
+            str,
+            checks=checks,
+            nullable=col not in spec.required,
+            unique=col == "id",
+            report_duplicates="exclude_first",
+            required=True,
+            coerce=False,
+        )
+    return pa.DataFrameSchema(cols, strict=False, name=spec.name)
