@@ -34,6 +34,7 @@ __all__ = [
     "Problem",
     "build",
     "coverage_table",
+    "datapackage",
     "event_calendar",
     "load_processed",
     "load_raw",
@@ -496,6 +497,67 @@ def update_readme_coverage(root: str | os.PathLike[str] | None = None) -> bool:
     return False
 
 
+
+
+def datapackage(spec_tables: Mapping[str, TableSpec] | None = None) -> dict:
+    """The Frictionless data-package descriptor of the four raw tables (``data/datapackage.json``).
+
+    Field types and allowed values come from :mod:`analysis.schemas`, so the descriptor cannot
+    drift from the validation rules (a test checks the committed file is current).
+    """
+    tables = spec_tables or TABLES
+    resources = []
+    for name in _ORDER:
+        spec = tables[name]
+        cats = dict(spec.categories)
+        fields = []
+        for col in spec.columns:
+            kind = (
+                "date" if col in spec.dates
+                else "integer" if col in spec.counts
+                else "boolean" if col in spec.booleans
+                else "string"
+            )
+            field: dict = {"name": col, "type": kind}
+            constraints: dict = {}
+            if col in spec.required:
+                constraints["required"] = True
+            if col == "id":
+                constraints["unique"] = True
+                constraints["pattern"] = rf"{spec.id_prefix}-\d{{8}}-\d+"
+            if col in spec.counts:
+                constraints["minimum"] = 0
+            if col in cats:
+                constraints["enum"] = list(cats[col])
+            if kind == "boolean":
+                field["trueValues"], field["falseValues"] = ["true"], ["false"]
+            if constraints:
+                field["constraints"] = constraints
+            fields.append(field)
+        resources.append(
+            {
+                "name": name,
+                "path": f"raw/{spec.filename}",
+                "format": "csv",
+                "encoding": "utf-8",
+                "schema": {"fields": fields, "primaryKey": "id", "missingValues": [""]},
+            }
+        )
+    return {
+        "name": "bargaining-chip-venezuela",
+        "title": "Venezuela political prisoners, releases, sanctions and diplomacy, 2014-2026",
+        "description": "Hand-curated, cited event record; see data/README.md for the dictionary.",
+        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "resources": resources,
+    }
+
+
+def _datapackage_text() -> str:
+    import json
+
+    return json.dumps(datapackage(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m analysis.data {build,validate,readme}``."""
     parser = argparse.ArgumentParser(prog="python -m analysis.data")
@@ -513,6 +575,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             changed = update_readme_coverage()
             print("data/README.md coverage " + ("updated" if changed else "already current"))
+            from analysis.reports import project_root
+
+            (project_root() / "data" / "datapackage.json").write_text(
+                _datapackage_text(), encoding="utf-8"
+            )
+            print("data/datapackage.json written")
     except DataValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

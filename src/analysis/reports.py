@@ -32,7 +32,6 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -578,7 +577,7 @@ def _run_one(
             log_output=False,
         )
         status = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure of one notebook is contained
+    except Exception as exc:
         status = "failed"
         failed_cell, error = _failure_info(exc)
     duration = time.perf_counter() - t0
@@ -594,7 +593,7 @@ def _run_one(
             html_path = staging / f"{nb_path.stem}.html"
             try:
                 html_path.write_text(_to_html(nb), encoding="utf-8")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 status, error, html_path = "failed", f"HTML export: {exc}", None
     run = NotebookRun(
         name=nb_path.stem,

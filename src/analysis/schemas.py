@@ -174,7 +174,7 @@ TABLES: dict[str, TableSpec] = {
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def _is_calendar_date(s):  # noqa: ANN001, ANN202 - pandera element-wise check
+def _is_calendar_date(s: object) -> bool:
     import datetime as dt
 
     try:
@@ -197,29 +197,29 @@ def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
             checks.append(
                 pa.Check.str_matches(
                     rf"^{spec.id_prefix}-\d{{8}}-\d+$",
-                    name=f"id must look like {spec.id_prefix}-YYYYMMDD-n",
+                    error=f"id must look like {spec.id_prefix}-YYYYMMDD-n",
                 )
             )
         if col in spec.dates:
-            checks.append(pa.Check.str_matches(_ISO_DATE, name="date must be ISO YYYY-MM-DD"))
+            checks.append(pa.Check.str_matches(_ISO_DATE, error="date must be ISO YYYY-MM-DD"))
             checks.append(
                 pa.Check(
                     _is_calendar_date, element_wise=True, name="date must exist on the calendar"
                 )
             )
         if col in spec.counts:
-            checks.append(pa.Check.str_matches(r"^-?\d+$", name="count must be a whole number"))
+            checks.append(pa.Check.str_matches(r"^-?\d+$", error="count must be a whole number"))
             checks.append(
                 pa.Check(lambda s: ~s.str.startswith("-"), name="count must not be negative")
             )
         if col in cats:
             allowed = cats[col]
-            checks.append(pa.Check.isin(allowed, name="value must be one of " + "|".join(allowed)))
+            checks.append(pa.Check.isin(allowed, error="value must be one of " + "|".join(allowed)))
         if col in spec.booleans:
-            checks.append(pa.Check.isin(BOOLEANS, name="value must be true|false or empty"))
+            checks.append(pa.Check.isin(BOOLEANS, error="value must be true|false or empty"))
         if col == "source_url":
             checks.append(
-                pa.Check.str_matches(r"^https?://\S+$", name="source_url must be an http(s) URL")
+                pa.Check.str_matches(r"^https?://\S+$", error="source_url must be an http(s) URL")
             )
         cols[col] = pa.Column(
             str,

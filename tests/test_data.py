@@ -1,0 +1,170 @@
+"""Validation of the curated tables, malformed-input fixtures, and the deterministic build."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import data
+from analysis.schemas import TABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+FIX = Path(__file__).parent / "fixtures"
+REL = TABLES["releases"]
+
+# (fixture, line, column, value, rule fragment)
+MALFORMED = [
+    ("bad_date", 3, "date", "2016-02-30", "date must exist on the calendar"),
+    ("bad_date_format", 3, "date", "05/02/2016", "date must be ISO YYYY-MM-DD"),
+    ("unknown_category", 3, "mechanism", "deal", "value must be one of pardon|amnesty"),
+    ("duplicate_id", 3, "id", "rel-20160101-1", "duplicate id"),
+    ("missing_source", 3, "source_url", None, "value is required"),
+    ("negative_count", 3, "n_released", "-10", "count must not be negative"),
+    ("min_gt_max", 3, "n_released_min", "12 > 8", "n_released_min must not exceed"),
+    ("missing_column", 1, "mechanism", None, "required column is missing"),
+    ("empty_file", None, None, None, "file is empty"),
+    ("wrong_encoding", 3, None, "\\xf1", "file must be UTF-8 encoded"),
+    ("ragged_row", 3, None, None, "row has 17 fields; the header has 16"),
+    ("id_date_mismatch", 3, "id", "rel-20160206-1", "the date in the id must match"),
+    ("header_only", None, None, None, "file has a header but no rows"),
+]
+
+
+def test_valid_fixture_has_no_problem():
+    frame, problems = data.validate_file(FIX / "valid" / "releases.csv", REL)
+    assert problems == []
+    assert len(frame) == 2
+
+
+@pytest.mark.parametrize(("name", "line", "column", "value", "rule"), MALFORMED)
+def test_malformed_fixture_is_located(name, line, column, value, rule):
+    _, problems = data.validate_file(FIX / "malformed" / f"{name}.csv", REL)
+    assert problems, f"{name}: no problem reported"
+    hits = [p for p in problems if rule in p.rule]
+    assert hits, f"{name}: expected rule {rule!r}, got {[str(p) for p in problems]}"
+    p = hits[0]
+    assert p.file == f"{name}.csv"
+    assert p.line == line
+    assert p.column == column
+    if value is not None:
+        assert p.value == value
+    text = str(p)
+    assert p.file in text and rule in text
+
+
+def test_all_problems_collected_in_one_pass(tmp_path):
+    lines = (FIX / "valid" / "releases.csv").read_text(encoding="utf-8").splitlines()
+    bad = lines[2].replace("2016-02-05,month", "2016-13-05,year").replace(",pardon,", ",deal,")
+    (tmp_path / "releases.csv").write_text("\n".join([lines[0], lines[1], bad]) + "\n")
+    _, problems = data.validate_file(tmp_path / "releases.csv", REL)
+    cols = {p.column for p in problems}
+    assert {"date", "date_precision", "mechanism"} <= cols
+    assert all(p.line == 3 for p in problems if p.column in {"date_precision", "mechanism"})
+
+
+def _copy_raw(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    (root / "pyproject.toml").write_text("")
+    return root
+
+
+def test_failed_validation_writes_nothing(tmp_path):
+    root = _copy_raw(tmp_path)
+    out = root / "data" / "processed"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous good output")
+    path = root / "data" / "raw" / "sanctions.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows[1][4] = "sideways"  # direction
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    with pytest.raises(data.DataValidationError) as exc:
+        data.build(root)
+    assert "sanctions.csv:2 column 'direction' value 'sideways'" in str(exc.value)
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_real_data_valid_and_at_targets():
+    frames = data.load_raw(ROOT)
+    targets = {"prisoner_counts": 120, "releases": 80, "sanctions": 100, "diplomatic": 80}
+    for name, n in targets.items():
+        assert len(frames[name]) >= n, f"{name}: {len(frames[name])} rows < target {n}"
+        assert frames[name]["source_url"].str.startswith("http").all()
+        assert frames[name]["evidence"].str.len().gt(10).all()
+    pc = frames["prisoner_counts"]
+    dec25 = pc[(pc["date"] >= "2025-12-20") & (pc["reported_by"] == "foro_penal")]
+    assert 863 in set(dec25["political_prisoners"].dropna().astype(int))
+    assert pd.api.types.is_datetime64_any_dtype(frames["releases"]["date"])
+    assert str(frames["releases"]["n_released"].dtype) == "Int64"
+
+
+def test_build_is_byte_identical(tmp_path):
+    root = _copy_raw(tmp_path)
+
+    def digest() -> dict[str, str]:
+        out = root / "data" / "processed"
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.iterdir())
+            if p.is_file()
+        }
+
+    data.build(root)
+    first = digest()
+    data.build(root)
+    assert digest() == first
+    assert {"releases.parquet", "releases.csv", "events.parquet", "coverage.csv"} <= set(first)
+
+
+def test_event_calendar_classes():
+    frames = data.load_raw(ROOT)
+    ev = data.event_calendar(frames)
+    assert len(ev) == len(frames["sanctions"]) + len(frames["diplomatic"])
+    assert ev["event_class"].notna().all()
+    relief = ev[ev["event_class"] == "sanctions_relief"]
+    san = frames["sanctions"]
+    assert len(relief) == int((san["direction"] == "relief").sum())
+    assert ev["date"].is_monotonic_increasing
+
+
+def test_coverage_table_counts_rows():
+    frames = data.load_raw(ROOT)
+    cov = data.coverage_table(frames)
+    for name in ("prisoner_counts", "releases", "sanctions", "diplomatic"):
+        assert cov.loc["total", name] == len(frames[name])
+        assert cov.loc[2026, name] == int((frames[name]["date"].dt.year == 2026).sum())
+
+
+def test_readme_coverage_block_is_current(tmp_path):
+    frames = data.load_raw(ROOT)
+    block = data._coverage_markdown(data.coverage_table(frames))
+    readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert block in readme, "data/README.md coverage is stale: run `python -m analysis.data readme`"
+
+
+def test_linked_event_id_must_exist(tmp_path):
+    root = _copy_raw(tmp_path)
+    path = root / "data" / "raw" / "releases.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows[0]["linked_event_id"] = "dip-19990101-9"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    with pytest.raises(data.DataValidationError, match="dip-19990101-9"):
+        data.load_raw(root)
+
+
+def test_datapackage_is_current():
+    committed = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
+    assert committed == data._datapackage_text(), "run `python -m analysis.data readme`"
+    pkg = data.datapackage()
+    rel = next(r for r in pkg["resources"] if r["name"] == "releases")
+    mech = next(f for f in rel["schema"]["fields"] if f["name"] == "mechanism")
+    assert mech["constraints"]["enum"] == list(dict(REL.categories)["mechanism"])
