@@ -483,6 +483,7 @@ def coincidence_test(
     weights: Any = None,
     jitter_days: int | None = None,
     cluster_gap: int = 0,
+    n_bootstrap: int = _N_BOOT,
 ) -> CoincidenceTestResult:
     """Test whether releases fall closer to events than a null model says they should.
 
@@ -511,6 +512,9 @@ def coincidence_test(
     cluster_gap : int, default 0
         Jitter and bootstrap unit: releases whose days are at most ``cluster_gap`` days apart
         (chained) form one cluster that moves as a block. 0: releases on the same day.
+    n_bootstrap : int, default 2000
+        Bootstrap replicates for ``ratio_ci``; 0 skips the interval (nan, nan), e.g. in
+        simulations.
 
     Returns
     -------
@@ -538,7 +542,7 @@ def coincidence_test(
     release can occupy under the null (whole period: uniform, circular shift; its jitter bin:
     jitter; ``1 - (1 - L/T)^{n_events}`` with ``L`` the window length in days: poisson).
 
-    ``ratio_ci``: percentile bootstrap (2000 replicates, seeded) over release clusters (see
+    ``ratio_ci``: percentile bootstrap (``n_bootstrap`` replicates, seeded) over release clusters (see
     ``cluster_gap``), recomputing both the observed share and its null expectation in each
     replicate, with the events held fixed. It describes how precisely the excess (or deficit) of
     coincidences is estimated from this set of releases; it is not a test inversion and can
@@ -556,6 +560,7 @@ def coincidence_test(
     if jitter_days is not None:
         jitter_days = _check_int(jitter_days, "jitter_days", 1)
     cluster_gap = _check_int(cluster_gap, "cluster_gap", 0)
+    n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 0)
     w = _weights(weights, r.size)
     if w is not None and null == "poisson":
         raise ValueError(
@@ -633,7 +638,7 @@ def coincidence_test(
     units = cluster_labels(r, cluster_gap)
     num_u = _group_sum(units, wn * hit)
     den_u = _group_sum(units, wn * m)
-    boot = make_rng(boot_ss).integers(0, num_u.size, size=(_N_BOOT, num_u.size))
+    boot = make_rng(boot_ss).integers(0, num_u.size, size=(n_bootstrap, num_u.size))
     num_b = num_u[boot].sum(axis=1)
     den_b = den_u[boot].sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -657,7 +662,7 @@ def coincidence_test(
         null_assumption=NULL_ASSUMPTIONS[null],
         pvalue_method=p_method,
         ci_method=(
-            f"percentile bootstrap over release clusters ({_N_BOOT} replicates, events fixed), "
+            f"percentile bootstrap over release clusters ({n_bootstrap} replicates, events fixed), "
             "observed and null-expected share recomputed per replicate"
         ),
         window=window,
