@@ -203,7 +203,7 @@ def detect_changepoints(
         )
     if not np.all(np.isfinite(y)):
         i = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise ValueError(f"counts[{i}] = {y[i]!r} is not allowed; counts must be finite")
+        raise ValueError(f"counts[{i}] = {float(y[i])} is not allowed; counts must be finite")
     order = np.argsort(d, kind="stable")
     d, y = d[order], y[order]
     dup = np.flatnonzero(np.diff(d) == 0)

@@ -180,7 +180,7 @@ def event_study(
     null: str = "jitter",
     jitter_days: int = 30,
     smooth: int | None = None,
-    test_window: tuple[int, int] = (-30, -1),
+    test_window: tuple[int, int] | None = None,
 ) -> EventStudyResult:
     """Release intensity around events, with a surrogate reference band.
 
@@ -209,9 +209,10 @@ def event_study(
     smooth : int, optional
         Odd width (days) of a centred moving average applied to the daily series (observed and
         surrogate alike) before windowing, e.g. 7. ``None`` or 1: no smoothing.
-    test_window : tuple of int, default (-30, -1)
+    test_window : tuple of int, optional
         Offsets ``(lo, hi)`` (inclusive, within the window) whose mean intensity is tested
-        against the surrogates; the default asks "more releases in the month before events?".
+        against the surrogates. Default ``(-min(30, half_width), -1)``: "more releases in the
+        month before events?".
 
     Returns
     -------
@@ -238,6 +239,8 @@ def event_study(
         sm = _check_int(smooth, "smooth", 1)
         if sm % 2 == 0:
             raise ValueError(f"smooth = {smooth!r} is not allowed; it must be an odd integer")
+    if test_window is None:
+        test_window = (-min(30, hw), -1)
     lo, hi = (int(v) for v in test_window)
     if not -hw <= lo <= hi <= hw:
         raise ValueError(
@@ -264,7 +267,7 @@ def event_study(
         bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"weights[{i}] = {w[i]!r} is not allowed; weights must be >= 0")
+            raise ValueError(f"weights[{i}] = {float(w[i])} is not allowed; weights must be >= 0")
     ev_all = to_days(events, name="events")
     ev = np.unique(ev_all)
     ev = ev[(ev - hw >= s) & (ev + hw <= e)]

@@ -156,7 +156,7 @@ def build_weekly_panel(
         bad = np.flatnonzero(~np.isfinite(wt) | (wt < 0))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"weights[{i}] = {wt[i]!r} is not allowed; weights must be >= 0")
+            raise ValueError(f"weights[{i}] = {float(wt[i])} is not allowed; weights must be >= 0")
         cols["persons"] = np.bincount(_week_of(r) - w0, weights=wt, minlength=n)
     cols["days"] = np.bincount(_week_of(all_days) - w0, minlength=n).astype(np.int64)
     cols["trend"] = (weeks - w0) * 7 / 365.25
@@ -443,7 +443,7 @@ def _series_pair(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"{name} has shape {a.shape}; it must be one-dimensional")
         if not np.all(np.isfinite(a)):
             i = int(np.flatnonzero(~np.isfinite(a))[0])
-            raise ValueError(f"{name}[{i}] = {a[i]!r} is not allowed; values must be finite")
+            raise ValueError(f"{name}[{i}] = {float(a[i])} is not allowed; values must be finite")
     if xa.size != ya.size:
         raise ValueError(f"x has length {xa.size} but y has length {ya.size}; they must match")
     for name, a in (("x", xa), ("y", ya)):

@@ -161,7 +161,8 @@ def adjust(
     if bad.size:
         i = int(bad[0])
         raise ValueError(
-            f"pvalues[{p.index[i]!r}] = {values[i]!r} is not allowed; p-values must lie in [0, 1]"
+            f"pvalues[{p.index[i]!r}] = {float(values[i])} is not allowed; "
+            "p-values must lie in [0, 1]"
         )
     reject, p_adj, _, _ = multipletests(values, alpha=float(alpha), method=method)
     table = pd.DataFrame(
