@@ -112,7 +112,9 @@ def _weights(weights: Any, n: int) -> np.ndarray | None:
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"weights[{i}] = {w[i]!r} is not allowed; weights must be finite and >= 0")
+        raise ValueError(
+            f"weights[{i}] = {float(w[i])!r} is not allowed; weights must be finite and >= 0"
+        )
     if w.sum() <= 0:
         raise ValueError("weights sum to 0; at least one release needs a positive weight")
     return w
@@ -572,9 +574,10 @@ def coincidence_test(
 
     h = window_indicator(ev, s, e, window, direction).astype(np.float64)
     wt = np.ones(r.size) if w is None else w
-    wn = wt / wt.sum()
+    w_sum = float(wt.sum())
+    wn = wt / w_sum
     hit = h[r - s]
-    statistic = float(hit @ wn)
+    statistic = float(hit @ wt) / w_sum
 
     root = np.random.SeedSequence(seed)
     null_ss, boot_ss = root.spawn(2)
@@ -591,7 +594,7 @@ def coincidence_test(
         for i in range(0, n_surrogates, _CHUNK):
             k = min(_CHUNK, n_surrogates - i)
             days = uniform_surrogates(r.size, s, e, k, rng)
-            null_dist[i : i + k] = h[days - s] @ wn
+            null_dist[i : i + k] = (h[days - s] @ wt) / w_sum
         pvalue = (1 + np.count_nonzero(null_dist >= statistic - _TOL)) / (1 + n_surrogates)
         p_method = "Monte Carlo (1 + #{null >= obs}) / (1 + n)"
     elif null == "jitter":
@@ -607,14 +610,15 @@ def coincidence_test(
         for i in range(0, n_surrogates, _CHUNK):
             k = min(_CHUNK, n_surrogates - i)
             days = jitter_surrogates(r, s, e, jd, k, rng, cg)
-            null_dist[i : i + k] = h[days - s] @ wn
+            null_dist[i : i + k] = (h[days - s] @ wt) / w_sum
         pvalue = (1 + np.count_nonzero(null_dist >= statistic - _TOL)) / (1 + n_surrogates)
         p_method = "Monte Carlo (1 + #{null >= obs}) / (1 + n)"
     elif null == "circular_shift":
         m = np.full(r.size, h.mean())
-        daily_w = np.bincount(r - s, weights=wn, minlength=n_days)
+        daily_w = np.bincount(r - s, weights=wt, minlength=n_days)
         # c[k] = sum_d R[d] H[(d + k) mod T]: circular cross-correlation via one real FFT
         c = np.fft.irfft(np.conj(np.fft.rfft(daily_w)) * np.fft.rfft(h), n=n_days)
+        c /= w_sum
         null_dist = c
         n_used = n_days
         pvalue = float(np.count_nonzero(c >= c[0] - _TOL)) / n_days
