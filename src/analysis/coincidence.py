@@ -544,11 +544,12 @@ def coincidence_test(
     release can occupy under the null (whole period: uniform, circular shift; its jitter bin:
     jitter; ``1 - (1 - L/T)^{n_events}`` with ``L`` the window length in days: poisson).
 
-    ``ratio_ci``: percentile bootstrap (``n_bootstrap`` replicates, seeded) over release clusters (see
-    ``cluster_gap``), recomputing both the observed share and its null expectation in each
-    replicate, with the events held fixed. It describes how precisely the excess (or deficit) of
-    coincidences is estimated from this set of releases; it is not a test inversion and can
-    exclude 1 while the p-value (which accounts for the null's dependence) is large.
+    ``ratio_ci``: percentile bootstrap (``n_bootstrap`` replicates, seeded) over release
+    clusters (see ``cluster_gap``), recomputing both the observed share and its null
+    expectation in each replicate, with the events held fixed. It describes how precisely the
+    excess (or deficit) of coincidences is estimated from this set of releases; it is not a
+    test inversion and can exclude 1 while the p-value (which accounts for the null's
+    dependence) is large.
     """
     r = _days(releases, "releases")
     ev = _days(events, "events")

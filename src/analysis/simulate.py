@@ -285,9 +285,7 @@ def simulate_planted(
     planted[idx] = True
     order = np.argsort(releases, kind="stable")
     params = dict(b.params)
-    params.update(
-        {"fraction": fraction, "max_lag": max_lag, "base": base, "seed": seed}
-    )
+    params.update({"fraction": fraction, "max_lag": max_lag, "base": base, "seed": seed})
     return SyntheticSeries(
         releases=releases[order],
         events=b.events,
@@ -475,8 +473,18 @@ def calibrate(
     skw = dict(scenario_kwargs or {})
     children = np.random.SeedSequence(seed).spawn(n_reps)
     jobs = [
-        (i, children[i], tuple(scenarios), tuple(nulls), grid, n_surrogates, window, direction,
-         cluster_gap, skw)
+        (
+            i,
+            children[i],
+            tuple(scenarios),
+            tuple(nulls),
+            grid,
+            n_surrogates,
+            window,
+            direction,
+            cluster_gap,
+            skw,
+        )
         for i in range(n_reps)
     ]
     rows: list[tuple[int, str, str, int | None, float]] = []
