@@ -55,6 +55,7 @@ __all__ = [
     "read_key_numbers",
     "run_reports",
     "show_key_numbers",
+    "store_key_outputs",
     "validate_parameters",
 ]
 
@@ -407,6 +408,40 @@ def read_key_numbers(nb: Any) -> dict[str, str]:
     return out
 
 
+def store_key_outputs(executed: str | os.PathLike[str], source: str | os.PathLike[str]) -> bool:
+    """Copy the key-numbers cell outputs of an executed notebook into its source notebook.
+
+    nbval (``make nbtest``) compares a re-run's output of that cell with what the source notebook
+    stores, so the stored lines are the reference numbers a reviewer's re-run must reproduce.
+    Other cells of the source keep no outputs. Returns True if the source changed.
+
+    Raises
+    ------
+    ValueError
+        If the two notebooks' key-numbers cells do not correspond (different code).
+    """
+    import nbformat
+
+    ex = nbformat.read(executed, as_version=4)
+    src = nbformat.read(source, as_version=4)
+    tagged_ex = [c for c in ex.cells if KEY_NUMBERS_TAG in c.metadata.get("tags", [])]
+    tagged_src = [c for c in src.cells if KEY_NUMBERS_TAG in c.metadata.get("tags", [])]
+    if len(tagged_ex) != len(tagged_src) or any(
+        a.source != b.source for a, b in zip(tagged_ex, tagged_src, strict=True)
+    ):
+        raise ValueError(f"{source}: key-numbers cells differ from the executed notebook")
+    changed = False
+    for a, b in zip(tagged_ex, tagged_src, strict=True):
+        outs = [o for o in a.outputs if o.get("output_type") == "stream"]
+        if b.outputs != outs:
+            b.outputs, changed = outs, True
+        if b.execution_count != 1:
+            b.execution_count, changed = 1, True
+    if changed:
+        _atomic_write(Path(source), nbformat.writes(src) + "\n")
+    return changed
+
+
 # ---------------------------------------------------------------------------------------------
 # Running
 # ---------------------------------------------------------------------------------------------
@@ -747,8 +782,10 @@ def build_index(manifest: Mapping[str, Any], reports_dir: Path) -> str:
     answer = Path(reports_dir) / "answer.html"
     if answer.is_file():
         parts.append(f"<div class='answer'>{answer.read_text(encoding='utf-8')}</div>")
-    parts.append("<h2>Reports</h2><table><tr><th>report</th><th>key numbers</th>"
-                 "<th>status</th><th>seconds</th></tr>")
+    parts.append(
+        "<h2>Reports</h2><table><tr><th>report</th><th>key numbers</th>"
+        "<th>status</th><th>seconds</th></tr>"
+    )
     for name, entry in manifest.get("notebooks", {}).items():
         title = esc(entry.get("title") or name)
         link = f"<a href='{esc(name)}.html'>{title}</a>" if entry.get("status") == "ok" else title
@@ -790,16 +827,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m analysis.reports",
         description="Run the notebooks with papermill and write reports/ (HTML, manifest, index).",
     )
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="[NB:]NAME=VALUE",
-                        help="parameter override; repeatable; NB is a notebook stem or prefix")
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="[NB:]NAME=VALUE",
+        help="parameter override; repeatable; NB is a notebook stem or prefix",
+    )
     parser.add_argument("--params-file", help="YAML file of parameters (see module docstring)")
-    parser.add_argument("--only", action="append", default=[], metavar="NB",
-                        help="run only this notebook (stem or number prefix); repeatable")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NB",
+        help="run only this notebook (stem or number prefix); repeatable",
+    )
     parser.add_argument("--notebooks-dir", default=None)
     parser.add_argument("--reports-dir", default=None)
     parser.add_argument("--kernel", default=KERNEL_NAME)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--update-key-numbers",
+        action="store_true",
+        help="after a run with default parameters, store each notebook's key numbers in the "
+        "source notebook as the reference nbval checks",
+    )
     args = parser.parse_args(argv)
+    if args.update_key_numbers and (args.param or args.params_file):
+        print(
+            "error: --update-key-numbers needs the default parameters (no -p/--params-file)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         global_params, per_nb = parse_cli_parameters(args.param, args.params_file)
         result = run_reports(
@@ -815,6 +875,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(result.summary())
+    if args.update_key_numbers:
+        nb_dir = Path(args.notebooks_dir) if args.notebooks_dir else project_root() / "notebooks"
+        for r in result.runs:
+            if r.status == "ok":
+                changed = store_key_outputs(
+                    result.reports_dir / f"{r.name}.ipynb", nb_dir / f"{r.name}.ipynb"
+                )
+                print(f"key numbers of {r.name}: {'updated' if changed else 'unchanged'}")
     print(f"reports written to {result.reports_dir} (index.html, manifest.json)")
     failed = [r for r in result.runs if r.status != "ok"]
     for r in failed:
