@@ -51,6 +51,8 @@ EDGES: tuple[str, ...] = ("keep", "exclude", "pyunicorn")
 
 #: Default interval-jitter bin width in days (chosen by calibration; docs/methods_coincidence.md).
 DEFAULT_JITTER_DAYS = 30
+#: Default cluster gap in days for the jitter null and the bootstrap (chosen by calibration).
+DEFAULT_CLUSTER_GAP = 3
 #: Monte Carlo surrogates are drawn in chunks of this many rows (memory ~ chunk x n_releases).
 _CHUNK = 2_000
 #: Bootstrap replicates for the confidence interval of the observed / expected ratio.
@@ -484,7 +486,7 @@ def coincidence_test(
     end: Any = None,
     weights: Any = None,
     jitter_days: int | None = None,
-    cluster_gap: int = 0,
+    cluster_gap: int = DEFAULT_CLUSTER_GAP,
     n_bootstrap: int = _N_BOOT,
 ) -> CoincidenceTestResult:
     """Test whether releases fall closer to events than a null model says they should.
@@ -511,9 +513,10 @@ def coincidence_test(
         Non-negative weight per release (e.g. persons released). Not allowed with ``"poisson"``.
     jitter_days : int, optional
         Jitter bin width (default 30 days); only for ``null="jitter"``.
-    cluster_gap : int, default 0
+    cluster_gap : int, default 3
         Jitter and bootstrap unit: releases whose days are at most ``cluster_gap`` days apart
-        (chained) form one cluster that moves as a block. 0: releases on the same day.
+        (chained) form one cluster that moves as a block. 0: releases on the same day only
+        (anti-conservative when releases come in multi-day bursts; see the methods note).
     n_bootstrap : int, default 2000
         Bootstrap replicates for ``ratio_ci``; 0 skips the interval (nan, nan), e.g. in
         simulations.

@@ -33,7 +33,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from analysis.coincidence import DIRECTIONS, coincidence_test
+from analysis.coincidence import (
+    DEFAULT_CLUSTER_GAP,
+    DEFAULT_JITTER_DAYS,
+    DIRECTIONS,
+    coincidence_test,
+)
 from analysis.nulls import NULLS, make_rng
 
 __all__ = [
@@ -100,7 +105,7 @@ def _bursts(
 
 def simulate_clustered(
     n_releases: int = 150,
-    n_events: int = 300,
+    n_events: int = 150,
     n_days: int = 3650,
     *,
     n_bursts: int = 30,
@@ -152,7 +157,7 @@ def simulate_clustered(
 
 def simulate_shared_trend(
     n_releases: int = 150,
-    n_events: int = 300,
+    n_events: int = 150,
     n_days: int = 3650,
     *,
     n_surges: int = 3,
@@ -229,7 +234,7 @@ def simulate_shared_trend(
 
 def simulate_planted(
     n_releases: int = 150,
-    n_events: int = 300,
+    n_events: int = 150,
     n_days: int = 3650,
     *,
     fraction: float = 0.4,
@@ -415,8 +420,8 @@ def calibrate(
     n_surrogates: int = 999,
     window: int = 14,
     direction: str = "before",
-    jitter_days: int | Sequence[int] = 30,
-    cluster_gap: int = 0,
+    jitter_days: int | Sequence[int] = DEFAULT_JITTER_DAYS,
+    cluster_gap: int = DEFAULT_CLUSTER_GAP,
     alpha: float = 0.05,
     seed: int | None = 0,
     n_workers: int = 1,
