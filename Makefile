@@ -44,14 +44,13 @@ unit: $(PROCESSED_STAMP)
 nbtest: $(PROCESSED_STAMP)
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
-test: unit nbtest
+test: lint unit nbtest
 
 lab: $(PROCESSED_STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(PROCESSED_STAMP)
 	$(PY) benchmarks/run_all.py
