@@ -128,9 +128,7 @@ def _parse_csv(
         problems.append(Problem(path.name, 1, c, None, "required column is missing"))
     for c in header:
         if c not in spec.columns:
-            problems.append(
-                Problem(path.name, 1, c, None, "unknown column (see data/README.md)")
-            )
+            problems.append(Problem(path.name, 1, c, None, "unknown column (see data/README.md)"))
     dupes = sorted({c for c in header if header.count(c) > 1})
     for c in dupes:
         problems.append(Problem(path.name, 1, c, None, "column appears more than once"))
@@ -208,40 +206,66 @@ def _cross_problems(
         lo, best, hi = num("n_released_min"), num("n_released"), num("n_released_max")
         for i in np.flatnonzero((lo > hi).to_numpy()):
             out.append(
-                Problem(path.name, lines[i], "n_released_min", f"{lo[i]:.0f} > {hi[i]:.0f}",
-                        "n_released_min must not exceed n_released_max")
+                Problem(
+                    path.name,
+                    lines[i],
+                    "n_released_min",
+                    f"{lo[i]:.0f} > {hi[i]:.0f}",
+                    "n_released_min must not exceed n_released_max",
+                )
             )
         for i in np.flatnonzero(((best < lo) | (best > hi)).to_numpy()):
             out.append(
-                Problem(path.name, lines[i], "n_released", f"{best[i]:.0f}",
-                        "n_released must lie within [n_released_min, n_released_max]")
+                Problem(
+                    path.name,
+                    lines[i],
+                    "n_released",
+                    f"{best[i]:.0f}",
+                    "n_released must lie within [n_released_min, n_released_max]",
+                )
             )
         for i in np.flatnonzero((best.notna() & frame["reported_by"].isna()).to_numpy()):
             out.append(
-                Problem(path.name, lines[i], "reported_by", None,
-                        "reported_by is required when n_released is given")
+                Problem(
+                    path.name,
+                    lines[i],
+                    "reported_by",
+                    None,
+                    "reported_by is required when n_released is given",
+                )
             )
     if spec.name == "diplomatic":
         s = pd.to_datetime(frame["date"], errors="coerce", format="%Y-%m-%d")
         e = pd.to_datetime(frame["end_date"], errors="coerce", format="%Y-%m-%d")
         for i in np.flatnonzero((e < s).to_numpy()):
             out.append(
-                Problem(path.name, lines[i], "end_date", frame["end_date"].iloc[i],
-                        "end_date must not be before date")
+                Problem(
+                    path.name,
+                    lines[i],
+                    "end_date",
+                    frame["end_date"].iloc[i],
+                    "end_date must not be before date",
+                )
             )
     ids, dates = frame["id"], frame["date"]
     for i, (id_, date) in enumerate(zip(ids, dates, strict=True)):
         if isinstance(id_, str) and isinstance(date, str) and id_.count("-") >= 2:
             if id_.split("-")[1] != date.replace("-", ""):
                 out.append(
-                    Problem(path.name, lines[i], "id", id_,
-                            f"the date in the id must match column date ({date})")
+                    Problem(
+                        path.name,
+                        lines[i],
+                        "id",
+                        id_,
+                        f"the date in the id must match column date ({date})",
+                    )
                 )
     return out
 
 
-def validate_file(path: str | os.PathLike[str], spec: TableSpec) -> tuple[pd.DataFrame | None,
-                                                                          list[Problem]]:
+def validate_file(
+    path: str | os.PathLike[str], spec: TableSpec
+) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Validate one raw CSV against its table spec.
 
     Parameters
@@ -288,9 +312,7 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     for c, _ in spec.categories:
         out[c] = out[c].astype("string")
     for c in spec.columns:
-        if c not in (*spec.dates, *spec.counts, *spec.booleans) and c not in dict(
-            spec.categories
-        ):
+        if c not in (*spec.dates, *spec.counts, *spec.booleans) and c not in dict(spec.categories):
             out[c] = out[c].astype("string")
     return out.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
 
@@ -337,8 +359,13 @@ def _link_problems(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
     for rid, link in zip(rel["id"], rel["linked_event_id"], strict=True):
         if isinstance(link, str) and link and link not in known:
             out.append(
-                Problem("releases.csv", None, "linked_event_id", link,
-                        f"row {rid}: linked_event_id must name an id in sanctions or diplomatic")
+                Problem(
+                    "releases.csv",
+                    None,
+                    "linked_event_id",
+                    link,
+                    f"row {rid}: linked_event_id must name an id in sanctions or diplomatic",
+                )
             )
     return out
 
@@ -497,8 +524,6 @@ def update_readme_coverage(root: str | os.PathLike[str] | None = None) -> bool:
     return False
 
 
-
-
 def datapackage(spec_tables: Mapping[str, TableSpec] | None = None) -> dict:
     """The Frictionless data-package descriptor of the four raw tables (``data/datapackage.json``).
 
@@ -513,9 +538,12 @@ def datapackage(spec_tables: Mapping[str, TableSpec] | None = None) -> dict:
         fields = []
         for col in spec.columns:
             kind = (
-                "date" if col in spec.dates
-                else "integer" if col in spec.counts
-                else "boolean" if col in spec.booleans
+                "date"
+                if col in spec.dates
+                else "integer"
+                if col in spec.counts
+                else "boolean"
+                if col in spec.booleans
                 else "string"
             )
             field: dict = {"name": col, "type": kind}
@@ -570,8 +598,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{k}: {len(v)} rows valid")
         elif args.command == "build":
             outputs = build()
-            print("data/processed written: " + ", ".join(f"{k} ({len(v)})" for k, v in
-                                                         outputs.items()))
+            print(
+                "data/processed written: "
+                + ", ".join(f"{k} ({len(v)})" for k, v in outputs.items())
+            )
         else:
             changed = update_readme_coverage()
             print("data/README.md coverage " + ("updated" if changed else "already current"))
@@ -589,4 +619,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-
