@@ -72,7 +72,6 @@ def build_weekly_panel(
     event_classes: Mapping[str, Any],
     start: Any,
     end: Any,
-    *,
     leads: Sequence[tuple[int, int]] = ((1, 2),),
     lags: Sequence[tuple[int, int]] = ((0, 0), (1, 2), (3, 4)),
     weights: Any | None = None,
