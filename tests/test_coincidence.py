@@ -479,3 +479,40 @@ def test_rates_errors(kwargs: dict, match: str) -> None:
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         coincidence_rates(**args)
+
+
+# ---------------------------------------------------------------------------------------------
+# plot_null
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("null", ["jitter", "circular_shift", "poisson"])
+def test_plot_null(null: str) -> None:
+    from matplotlib.figure import Figure
+
+    from analysis.plots_coincidence import plot_null
+
+    rng = np.random.default_rng(1)
+    r = rng.integers(0, 1000, 40)
+    e = rng.integers(0, 1000, 30)
+    res = coincidence_test(r, e, 7, null=null, n_surrogates=499, seed=1, start=0, end=999)
+    fig = plot_null(res)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert null in ax.get_title() and "p = " in ax.get_title()
+    xs = [line.get_xdata()[0] for line in ax.get_lines()]
+    assert res.statistic in xs and res.expected in xs
+
+
+def test_plot_null_does_not_recompute() -> None:
+    import dataclasses
+
+    from analysis.plots_coincidence import plot_null
+
+    res = coincidence_test(R, E, 3, null="uniform", n_surrogates=99, seed=0)
+    fake = dataclasses.replace(res, statistic=0.123, pvalue=0.5)
+    ax = plot_null(fake).axes[0]
+    assert 0.123 in [line.get_xdata()[0] for line in ax.get_lines()]
+    assert "p = 0.5" in ax.get_title()
+    with pytest.raises(ValueError, match="neither null_distribution nor null_pmf"):
+        plot_null(dataclasses.replace(res, null_distribution=None))
