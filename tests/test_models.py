@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -158,6 +161,15 @@ def test_negbin_beats_poisson_on_overdispersed_data():
     row = nb.table.loc["sanctions_lead1_2"]
     assert row["ci_low"] < 2.0 < row["ci_high"]
     assert "negative binomial" in nb.summary()
+    # same alpha and coefficients as statsmodels' discrete NB2 maximum likelihood
+    X = sm.add_constant(panel[list(nb.terms)].astype(float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = sm.NegativeBinomial(
+            panel["episodes"].astype(float), X, offset=np.log(panel["days"])
+        ).fit(disp=0, maxiter=500)
+    assert nb.alpha == pytest.approx(ref.params.iloc[-1], rel=1e-3)
+    np.testing.assert_allclose(nb.table["coef"], ref.params.iloc[:-1], atol=2e-3)
 
 
 def test_hac_changes_se_not_irr():

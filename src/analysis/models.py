@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.optimize import minimize_scalar
 from statsmodels.tsa.stattools import grangercausalitytests
 
 from analysis.calendar import from_days, to_day, to_days
@@ -44,6 +45,7 @@ _OUTCOMES = ("episodes", "persons")
 _NON_TERMS = ("episodes", "persons", "days")
 _FAMILIES = ("poisson", "negbin")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ALPHA_MIN, _ALPHA_MAX = 1e-6, 1e3
 
 
 def _week_of(days: np.ndarray) -> np.ndarray:
@@ -204,8 +206,8 @@ class CountModelResult(_TextResult):
         Pearson chi-squared / residual degrees of freedom; well above 1 means overdispersion
         (Poisson standard errors too small; prefer ``negbin``).
     alpha : float or None
-        NB2 dispersion parameter (variance = mu + alpha mu^2), estimated by maximum likelihood,
-        ``None`` for Poisson.
+        NB2 dispersion parameter (variance = mu + alpha mu^2), estimated by maximum likelihood
+        (profile likelihood over alpha in [1e-6, 1e3]), ``None`` for Poisson.
     terms : tuple of str
         Regressors used (besides the constant).
     dropped_terms : tuple of str
@@ -272,22 +274,24 @@ class CountModelResult(_TextResult):
         )
 
 
-def _nb_alpha(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None, mu0: np.ndarray) -> float:
-    """NB2 alpha by maximum likelihood; moment estimate if the optimiser fails."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = sm.NegativeBinomial(y, X, offset=offset, loglike_method="nb2").fit(
-                disp=0, maxiter=300, start_params=None
-            )
-        alpha = float(np.asarray(fit.params)[-1])
-        if np.isfinite(alpha) and alpha > 0:
-            return alpha
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # pragma: no cover
-        pass
-    # Cameron & Trivedi auxiliary regression: (y - mu)^2 - y = alpha mu^2 + error
-    alpha = float(np.sum((y - mu0) ** 2 - y) / np.sum(mu0**2))
-    return max(alpha, 1e-8)
+def _nb_alpha(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None) -> float:
+    """NB2 alpha by maximum likelihood: the GLM log-likelihood profiled over log(alpha)."""
+
+    def neg_llf(log_alpha: float) -> float:
+        try:
+            fam = sm.families.NegativeBinomial(alpha=float(np.exp(log_alpha)))
+            llf = float(sm.GLM(y, X, family=fam, offset=offset).fit().llf)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # pragma: no cover
+            return np.inf
+        return -llf if np.isfinite(llf) else np.inf
+
+    res = minimize_scalar(
+        neg_llf,
+        bounds=(np.log(_ALPHA_MIN), np.log(_ALPHA_MAX)),
+        method="bounded",
+        options={"xatol": 1e-4},
+    )
+    return float(np.exp(res.x))
 
 
 def count_model(
@@ -306,8 +310,8 @@ def count_model(
     panel : pandas.DataFrame
         Output of :func:`build_weekly_panel` (consecutive weeks, in time order).
     family : {"poisson", "negbin"}, default "poisson"
-        ``"negbin"`` is NB2 with ``alpha`` estimated by maximum likelihood and then held fixed
-        in the GLM.
+        ``"negbin"`` is NB2 with ``alpha`` estimated by maximum likelihood (the GLM
+        log-likelihood profiled over alpha) and then held fixed in the GLM.
     outcome : {"episodes", "persons"}, default "episodes"
         Response column. ``persons`` counts are very overdispersed (batch releases); use
         ``negbin`` for them.
@@ -393,7 +397,7 @@ def count_model(
         if family == "poisson":
             fit = pois
         else:
-            alpha = _nb_alpha(y, X, offset, np.asarray(pois.fittedvalues))
+            alpha = _nb_alpha(y, X, offset)
             fit = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit(
                 **cov
             )
