@@ -42,6 +42,7 @@ def _frames() -> dict[str, pd.DataFrame]:
             "date": d(["2020-01-05", "2020-01-20", "2020-02-15"]),
             "date_precision": ["day", "day", "week"],
             "event_class": ["negotiation", "sanctions_relief", "statement"],
+            "describes_release": pd.array([False, False, True], dtype="boolean"),
         }
     )
     san = pd.DataFrame({"source_name": ["C"], "date": d(["2020-01-20"])})
@@ -77,7 +78,11 @@ def test_select_events_default_excludes_statements():
     ev = overview.select_events(_frames()["events"], precision=("day", "week"))
     assert list(ev["event_class"]) == ["negotiation", "sanctions_relief"]
     ev2 = overview.select_events(_frames()["events"], ["statement"], precision=("week",))
-    assert list(ev2["id"]) == ["dip-20200215-1"]
+    assert ev2.empty  # it describes a release itself
+    ev3 = overview.select_events(
+        _frames()["events"], ["statement"], precision=("week",), exclude_release_events=False
+    )
+    assert list(ev3["id"]) == ["dip-20200215-1"]
     with pytest.raises(ValueError, match=r"unknown event class\(es\) \['talks'\]"):
         overview.select_events(_frames()["events"], ["talks"])
 
@@ -108,3 +113,24 @@ def test_figures_return_figures():
     cov = pd.DataFrame({"releases": [1, 2, 3]}, index=pd.Index([2019, 2020, "total"]))
     fig2 = plot_coverage(cov)
     assert len(fig2.axes[0].patches) == 2
+
+
+def test_release_days_dedupes_and_takes_max():
+    rel = _frames()["releases"]
+    extra = pd.DataFrame(
+        {
+            "id": ["rel-20200110-2"],
+            "date": pd.to_datetime(["2020-01-10"]),
+            "date_precision": ["day"],
+            "n_released": pd.array([12], dtype="Int64"),
+            "mechanism": ["prisoner_swap"],
+            "source_name": ["Z"],
+        }
+    )
+    rel = pd.concat([rel, extra], ignore_index=True)
+    days = overview.release_days(rel)
+    assert list(days["date"].dt.strftime("%Y-%m-%d")) == ["2020-01-10", "2020-03-01"]
+    assert list(days["persons"]) == [12.0, 20.0]
+    assert list(days["n_episodes"]) == [2, 1]
+    no_swap = overview.release_days(rel, exclude_mechanisms=["prisoner_swap"])
+    assert list(no_swap["persons"]) == [5.0, 20.0]

@@ -388,6 +388,7 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "source_table": "diplomatic",
             "kind": dip["subtype"],
             "event_class": dip["subtype"].map(EVENT_CLASSES),
+            "describes_release": dip["describes_release"],
             "description": dip["description"],
         }
     )
@@ -399,11 +400,12 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "source_table": "sanctions",
             "kind": san["instrument"],
             "event_class": san["direction"].map(EVENT_CLASSES),
+            "describes_release": pd.array([False] * len(san), dtype="boolean"),
             "description": san["description"],
         }
     )
     out = pd.concat([a, b], ignore_index=True)
-    out = out.astype({c: "string" for c in out.columns if c != "date"})
+    out = out.astype({c: "string" for c in out.columns if c not in ("date", "describes_release")})
     return out.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
 
 

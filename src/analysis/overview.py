@@ -20,6 +20,7 @@ __all__ = [
     "data_overview",
     "prisoner_series",
     "release_dates",
+    "release_days",
     "select_events",
     "source_counts",
 ]
@@ -121,8 +122,13 @@ def select_events(
     start: Any = None,
     end: Any = None,
     precision: Sequence[str] = ("day",),
+    exclude_release_events: bool = True,
 ) -> pd.DataFrame:
     """Events of the given classes (default :data:`DEFAULT_EVENT_CLASSES`) in a period.
+
+    Rows whose event *is* a release (``describes_release``: a swap, a release report or an
+    announcement of releases) are dropped by default: counting them as events would make the
+    coincidence of releases with "events" true by construction.
 
     Raises
     ------
@@ -136,7 +142,49 @@ def select_events(
         raise ValueError(f"unknown event class(es) {unknown}; allowed: {', '.join(known)}")
     df = _period(events, start, end)
     df = df[df["event_class"].isin(classes) & df["date_precision"].isin(list(precision))]
+    if exclude_release_events and "describes_release" in df:
+        df = df[~df["describes_release"].fillna(False).astype(bool)]
     return df.reset_index(drop=True)
+
+
+def release_days(
+    releases: pd.DataFrame,
+    start: Any = None,
+    end: Any = None,
+    exclude_mechanisms: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Unique release *days* (day-precision episodes), the unit of the timing tests.
+
+    Several rows can share a day (a batch and a sub-group of it, or two reporters' batches), so
+    the tests count days, not rows. ``persons`` is the *largest* best figure reported for that
+    day (summing could double-count sub-groups; the largest is a lower bound on the day's total).
+
+    Parameters
+    ----------
+    releases : DataFrame
+        The ``releases`` table.
+    start, end : date-like, optional
+        Period (inclusive).
+    exclude_mechanisms : sequence of str
+        Mechanisms to leave out (e.g. ``("prisoner_swap",)``: a swap is a bargain by definition).
+
+    Returns
+    -------
+    DataFrame
+        ``date``, ``persons`` (NaN where no figure), ``n_episodes`` (rows that day), ``ids``.
+    """
+    df = release_dates(releases, start, end)
+    if exclude_mechanisms:
+        df = df[~df["mechanism"].isin(list(exclude_mechanisms))]
+    g = df.groupby("date", sort=True)
+    out = pd.DataFrame(
+        {
+            "persons": g["persons"].max(),
+            "n_episodes": g["id"].size(),
+            "ids": g["id"].agg(lambda x: ";".join(sorted(x))),
+        }
+    ).reset_index()
+    return out
 
 
 def source_counts(frames: dict[str, pd.DataFrame], top: int = 10) -> pd.DataFrame:

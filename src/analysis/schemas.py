@@ -211,11 +211,21 @@ TABLES: dict[str, TableSpec] = {
             "parties",
             "mediator",
             "description",
+            "describes_release",
             *_SOURCE,
         ),
-        required=("id", "date", "date_precision", "subtype", "description", *_SOURCE[:3]),
+        required=(
+            "id",
+            "date",
+            "date_precision",
+            "subtype",
+            "description",
+            "describes_release",
+            *_SOURCE[:3],
+        ),
         categories=(("date_precision", DATE_PRECISIONS), ("subtype", DIPLOMATIC_SUBTYPES)),
         dates=("date", "end_date"),
+        booleans=("describes_release",),
     ),
 }
 
