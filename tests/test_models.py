@@ -350,3 +350,26 @@ def test_plots_irr_and_ccf():
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     with pytest.raises(ValueError, match="needs a CountModelResult"):
         plot_irr(fig)  # type: ignore[arg-type]
+
+
+def test_negbin_persons_heavy_tailed_converges():
+    # lognormal batch sizes: plain IRLS oscillates here; count_model refines by Newton
+    rng = np.random.default_rng(1)
+    start, end = pd.Timestamp("2014-01-06"), pd.Timestamp("2025-12-28")
+    rel = start + pd.to_timedelta(rng.integers(0, 4300, 90), "D")
+    w = np.round(np.exp(rng.normal(1.5, 1.8, 90))) + 1
+    ev = {
+        "s": start + pd.to_timedelta(rng.integers(0, 4300, 100), "D"),
+        "d": start + pd.to_timedelta(rng.integers(0, 4300, 140), "D"),
+    }
+    panel = build_weekly_panel(rel, ev, start, end, weights=w)
+    res = count_model(panel, "negbin", "persons")
+    assert res.converged
+    assert res.alpha > 5  # strongly overdispersed persons counts
+    X = sm.add_constant(panel[list(res.terms)].astype(float))
+    fam = sm.families.NegativeBinomial(alpha=res.alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        irls = sm.GLM(panel["persons"], X, family=fam, offset=np.log(panel["days"])).fit()
+    assert not irls.converged
+    assert res.llf >= irls.llf - 1e-9

@@ -267,7 +267,9 @@ def event_study(
         bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"weights[{i}] = {float(w[i])} is not allowed; weights must be >= 0")
+            raise ValueError(
+                f"weights[{i}] = {float(w[i])} is not allowed; weights must be finite and >= 0"
+            )
     ev_all = to_days(events, name="events")
     ev = np.unique(ev_all)
     ev = ev[(ev - hw >= s) & (ev + hw <= e)]

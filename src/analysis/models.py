@@ -157,7 +157,9 @@ def build_weekly_panel(
         bad = np.flatnonzero(~np.isfinite(wt) | (wt < 0))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"weights[{i}] = {float(wt[i])} is not allowed; weights must be >= 0")
+            raise ValueError(
+                f"weights[{i}] = {float(wt[i])} is not allowed; weights must be finite and >= 0"
+            )
         cols["persons"] = np.bincount(_week_of(r) - w0, weights=wt, minlength=n)
     cols["days"] = np.bincount(_week_of(all_days) - w0, minlength=n).astype(np.int64)
     cols["trend"] = (weeks - w0) * 7 / 365.25
@@ -274,13 +276,26 @@ class CountModelResult(_TextResult):
         )
 
 
+def _fit_glm(
+    y: np.ndarray, X: np.ndarray, family: Any, offset: np.ndarray | None, **cov: Any
+) -> tuple[Any, bool]:
+    """GLM by IRLS; if IRLS does not converge (it can oscillate on heavy-tailed counts), refine
+    by Newton–Raphson from the IRLS estimate. Returns the fit and whether it converged."""
+    model = sm.GLM(y, X, family=family, offset=offset)
+    fit = model.fit(maxiter=100, **cov)
+    if bool(getattr(fit, "converged", True)):
+        return fit, True
+    fit = model.fit(method="newton", start_params=fit.params, maxiter=200, **cov)
+    return fit, bool(fit.mle_retvals.get("converged", False))
+
+
 def _nb_alpha(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None) -> float:
     """NB2 alpha by maximum likelihood: the GLM log-likelihood profiled over log(alpha)."""
 
     def neg_llf(log_alpha: float) -> float:
         try:
             fam = sm.families.NegativeBinomial(alpha=float(np.exp(log_alpha)))
-            llf = float(sm.GLM(y, X, family=fam, offset=offset).fit().llf)
+            llf = float(_fit_glm(y, X, fam, offset)[0].llf)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # pragma: no cover
             return np.inf
         return -llf if np.isfinite(llf) else np.inf
@@ -393,14 +408,12 @@ def count_model(
     alpha: float | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pois = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(**cov)
         if family == "poisson":
-            fit = pois
+            fit, converged = _fit_glm(y, X, sm.families.Poisson(), offset, **cov)
         else:
             alpha = _nb_alpha(y, X, offset)
-            fit = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit(
-                **cov
-            )
+            nb = sm.families.NegativeBinomial(alpha=alpha)
+            fit, converged = _fit_glm(y, X, nb, offset, **cov)
     params = np.asarray(fit.params)
     se = np.asarray(fit.bse)
     ci = np.asarray(fit.conf_int(0.05))
@@ -429,7 +442,7 @@ def count_model(
         terms=tuple(used),
         dropped_terms=tuple(const_cols),
         exposure=exposure,
-        converged=bool(getattr(fit, "converged", True)),
+        converged=converged,
     )
 
 
