@@ -450,6 +450,8 @@ def test_property_equal_weights_is_unweighted(r, e, window, wt, null) -> None:
         ({"jitter_days": 0}, "jitter_days = 0 must be a whole number of days >= 1"),
         ({"weights": [1, 1, 1], "null": "poisson"}, "weights are not allowed with null"),
         ({"start": "2024-03-01", "end": "2024-01-01"}, "is before start"),
+        ({"seed": -1}, "seed = -1 is not allowed; use a non-negative int or None"),
+        ({"seed": 1.5}, "seed = 1.5 is not allowed"),
     ],
 )
 def test_errors(kwargs: dict, match: str) -> None:

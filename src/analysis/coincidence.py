@@ -583,6 +583,10 @@ def coincidence_test(
     hit = h[r - s]
     statistic = float(hit @ wt) / w_sum
 
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+    ):
+        raise ValueError(f"seed = {seed!r} is not allowed; use a non-negative int or None")
     root = np.random.SeedSequence(seed)
     null_ss, boot_ss = root.spawn(2)
     null_pmf = None
