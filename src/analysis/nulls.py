@@ -22,8 +22,11 @@ Nulls
     is redrawn uniformly at random inside the bin of its first day, independently of other
     clusters, and its members keep their spacing (the whole cluster moves as a block, kept inside
     ``[start, end]``). A cluster is a maximal run of release days in which consecutive release days
-    are at most ``cluster_gap`` days apart; with the default ``cluster_gap=0`` a cluster is the set
-    of releases that share a day. Keeps everything slower than a bin (trends, surges, how many
+    are at most ``cluster_gap`` days apart; with ``cluster_gap=0`` (the default of these low-level
+    generators) a cluster is the set of releases that share a day.
+    :func:`analysis.coincidence.coincidence_test` uses ``cluster_gap=3`` by default: same-day
+    clusters are anti-conservative when releases come in multi-day bursts
+    (docs/methods_coincidence.md). Keeps everything slower than a bin (trends, surges, how many
     releases fall in each month) and tests the timing inside bins.
 """
 
