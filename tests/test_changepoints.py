@@ -54,6 +54,18 @@ def test_no_break_in_pure_noise_with_default_penalty():
     assert "0 breaks" in res.summary()
 
 
+def test_duplicate_dates_averaged():
+    dates, y = step_series(seed=3)
+    # a second report on the date of observation 10 (value +100) and one on observation 60
+    d2 = [*dates, dates[10], dates[60]]
+    y2 = np.r_[y, y[10] + 100, y[60] - 50]
+    res = detect_changepoints(d2, y2, duplicates="mean")
+    assert len(res.dates) == 80
+    assert res.values[10] == pytest.approx(y[10] + 50)
+    assert res.values[60] == pytest.approx(y[60] - 25)
+    assert res.break_indices.tolist() == [25, 55]
+
+
 def test_larger_penalty_fewer_breaks():
     dates, y = step_series(seed=1)
     low = detect_changepoints(dates, y, penalty=1.0)
@@ -139,6 +151,8 @@ def test_bad_data():
         detect_changepoints(dates, y2)
     with pytest.raises(ValueError, match="dates has a duplicate"):
         detect_changepoints([*dates[:10], dates[3]], np.arange(11.0))
+    with pytest.raises(ValueError, match="duplicates = 'first' is not allowed"):
+        detect_changepoints(dates, y, duplicates="first")
     with pytest.raises(ValueError, match=r"dates\[0\] = 'soon' is not a date"):
         detect_changepoints(["soon", "2020-01-01"], [1.0, 2.0], min_size=1)
     res = detect_changepoints(dates, y)

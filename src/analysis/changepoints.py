@@ -135,13 +135,14 @@ def detect_changepoints(
     min_size: int = 3,
     model: str = "l2",
     n_breaks: int | None = None,
+    duplicates: str = "raise",
 ) -> ChangepointResult:
     """Detect level changes in an irregularly sampled count series with :mod:`ruptures`.
 
     Parameters
     ----------
     dates : array-like of date-like
-        Observation (report) dates; sorted internally, must be distinct.
+        Observation (report) dates; sorted internally (see ``duplicates`` for repeated dates).
     counts : array-like of float
         Observed values (e.g. Foro Penal's count of political prisoners), one per date.
     penalty : float, optional
@@ -156,6 +157,8 @@ def detect_changepoints(
         Cost: ``"l2"`` detects mean shifts; ``"rbf"`` (kernel) detects distribution changes.
     n_breaks : int, optional
         With ``method="binseg"``, return exactly this many breaks instead of using the penalty.
+    duplicates : {"raise", "mean"}, default "raise"
+        Several reports on one date: raise, or average them into one observation.
 
     Returns
     -------
@@ -175,6 +178,8 @@ def detect_changepoints(
     """
     if method not in _METHODS:
         raise ValueError(f"method = {method!r} is not allowed; use one of {_METHODS}")
+    if duplicates not in ("raise", "mean"):
+        raise ValueError(f"duplicates = {duplicates!r} is not allowed; use 'raise' or 'mean'")
     if model not in _MODELS:
         raise ValueError(f"model = {model!r} is not allowed; use one of {_MODELS}")
     if isinstance(min_size, bool) or not isinstance(min_size, (int, np.integer)) or min_size < 1:
@@ -203,14 +208,21 @@ def detect_changepoints(
         )
     if not np.all(np.isfinite(y)):
         i = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise ValueError(f"counts[{i}] = {float(y[i])} is not allowed; counts must be finite")
+        raise ValueError(
+            f"counts[{i}] = {float(y[i])} is not allowed; counts must be finite "
+            "(drop missing reports first)"
+        )
     order = np.argsort(d, kind="stable")
     d, y = d[order], y[order]
     dup = np.flatnonzero(np.diff(d) == 0)
-    if dup.size:
+    if dup.size and duplicates == "raise":
         raise ValueError(
-            f"dates has a duplicate ({from_days([d[dup[0]]])[0].date()}); give one value per date"
+            f"dates has a duplicate ({from_days([d[dup[0]]])[0].date()}); give one value per "
+            "date or pass duplicates='mean'"
         )
+    if dup.size:  # duplicates == "mean"
+        d, inverse = np.unique(d, return_inverse=True)
+        y = np.bincount(inverse, weights=y) / np.bincount(inverse)
     n = d.size
     if n < 2 * min_size:
         raise ValueError(
@@ -267,10 +279,11 @@ class NearestEventsResult(_TextResult):
     ----------
     table : pandas.DataFrame
         One row per (break, event class): ``break`` (number), ``change_date``,
-        ``previous_date``, ``event_class``, ``nearest_event`` (NaT if none within
-        ``max_days``), ``distance_days`` (change_date minus event date; positive = break
-        after the event; NaN if none), ``in_gap`` (the event lies in the reporting gap
-        ``(previous_date, change_date]`` in which the change happened).
+        ``previous_date``, ``event_class``, ``nearest_event`` to the change date (NaT if none
+        within ``max_days``; on a tie the earlier event), ``distance_days`` (change_date minus
+        event date; positive = break after the event; NaN if none), ``in_gap`` (some event of
+        the class lies in the reporting gap ``(previous_date, change_date]`` in which the change
+        happened; not limited by ``max_days``).
     max_days : int or None
         Largest |distance| accepted.
     """
