@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "ANSWER_TAG",
     "KEY_NUMBERS_TAG",
     "NotebookRun",
     "ParameterError",
@@ -52,6 +53,7 @@ __all__ = [
     "main",
     "parse_cli_parameters",
     "project_root",
+    "read_answer",
     "read_key_numbers",
     "run_reports",
     "show_key_numbers",
@@ -393,6 +395,22 @@ def show_key_numbers(numbers: Mapping[str, Any], digits: int = 3) -> None:
         print(f"{label}: {text}")
 
 
+ANSWER_TAG = "answer"
+
+
+def read_answer(nb: Any) -> str:
+    """The HTML displayed by the cell tagged ``answer`` (empty if none): the report index leads
+    with it."""
+    parts = []
+    for cell in nb.cells:
+        if ANSWER_TAG in cell.get("metadata", {}).get("tags", []):
+            for o in cell.get("outputs", []):
+                data = o.get("data", {})
+                if "text/html" in data:
+                    parts.append("".join(data["text/html"]))
+    return "\n".join(parts)
+
+
 def read_key_numbers(nb: Any) -> dict[str, str]:
     """Read back the ``label: value`` lines printed by the cell tagged ``key-numbers``."""
     out: dict[str, str] = {}
@@ -458,6 +476,7 @@ class NotebookRun:
     finished: str
     duration_s: float
     key_numbers: dict[str, str] = field(default_factory=dict)
+    answer_html: str = ""
     title: str = ""
     error: str = ""
     failed_cell: int | None = None
@@ -618,6 +637,7 @@ def _run_one(
     duration = time.perf_counter() - t0
     finished = _dt.datetime.now(_dt.UTC)
     key_numbers: dict[str, str] = {}
+    answer = ""
     title = nb_path.stem
     html_path = None
     if out_nb.exists():
@@ -625,6 +645,7 @@ def _run_one(
         title = _title(nb, nb_path.stem)
         if status == "ok":
             key_numbers = read_key_numbers(nb)
+            answer = read_answer(nb)
             html_path = staging / f"{nb_path.stem}.html"
             try:
                 html_path.write_text(_to_html(nb), encoding="utf-8")
@@ -638,6 +659,7 @@ def _run_one(
         finished=finished.isoformat(timespec="seconds"),
         duration_s=round(duration, 2),
         key_numbers=key_numbers,
+        answer_html=answer,
         title=title,
         error=error,
         failed_cell=failed_cell,
@@ -768,8 +790,8 @@ def build_index(manifest: Mapping[str, Any], reports_dir: Path) -> str:
     """Render ``index.html`` from a manifest: the answer (if a notebook wrote one), then every
     report with its key numbers, status and provenance.
 
-    A notebook may write ``reports/answer.html`` (a fragment) through
-    :func:`analysis.summary.write_answer`; it is shown at the top when present.
+    A notebook shows the answer by displaying HTML in a cell tagged ``answer`` (see
+    :func:`read_answer`); the index leads with it, from that notebook's last good run.
     """
     esc = html.escape
     parts = [
@@ -779,9 +801,12 @@ def build_index(manifest: Mapping[str, Any], reports_dir: Path) -> str:
         "<h1>bargaining-chip: are Venezuela's political-prisoner releases timed to diplomacy "
         "and sanctions?</h1>",
     ]
-    answer = Path(reports_dir) / "answer.html"
-    if answer.is_file():
-        parts.append(f"<div class='answer'>{answer.read_text(encoding='utf-8')}</div>")
+    answers = [
+        e["answer_html"] for e in manifest.get("notebooks", {}).values() if e.get("answer_html")
+    ]
+    if answers:
+        parts.append("<h2>The answer</h2>")
+        parts.extend(f"<div class='answer'>{a}</div>" for a in answers)
     parts.append(
         "<h2>Reports</h2><table><tr><th>report</th><th>key numbers</th>"
         "<th>status</th><th>seconds</th></tr>"
