@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from analysis.calendar import from_days, to_days
 from analysis.changepoints import ChangepointResult
@@ -105,6 +106,9 @@ def plot_irr(
     ax.errorbar(irr, y, xerr=err, fmt="o", color="C0", capsize=3)
     ax.axvline(1, color="k", lw=0.8, ls="--")
     ax.set_xscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
     ax.set_yticks(y, list(tab.index))
     ax.set_xlabel("incidence-rate ratio (95% CI, HAC)")
     ax.set_ylabel("term")
