@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.eventstudy import EventStudyResult, event_study
+from analysis.eventstudy import EventStudyResult, _redraw, event_study
 from analysis.plots_models import plot_event_study
 
 T0 = pd.Timestamp("2020-01-01")
@@ -230,3 +230,43 @@ def test_plot_event_study():
         plot_event_study(small_study(), persons=True)
     with pytest.raises(ValueError, match="needs a EventStudyResult"):
         plot_event_study("nope")  # type: ignore[arg-type]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    days_=st.lists(st.integers(0, 364), min_size=1, max_size=30, unique=True),
+    jd=st.integers(1, 60),
+    seed=st.integers(0, 1000),
+)
+def test_jitter_keeps_each_cluster_in_its_bin(days_, jd, seed):
+    clusters = np.sort(np.asarray(days_, dtype=np.int64)) + 1000
+    start, end = 1000, 1364
+    new = _redraw(clusters, start, end, "jitter", jd, 20, np.random.default_rng(seed))
+    assert new.shape == (20, clusters.size)
+    assert np.all((new >= start) & (new <= end))
+    np.testing.assert_array_equal(
+        (new - start) // jd, np.broadcast_to((clusters - start) // jd, new.shape)
+    )
+    uni = _redraw(clusters, start, end, "uniform", jd, 20, np.random.default_rng(seed))
+    assert np.all((uni >= start) & (uni <= end))
+
+
+def test_persons_window_test():
+    rng = np.random.default_rng(4)
+    ev = np.sort(rng.choice(np.arange(120, 1700), 25, replace=False))
+    rel = np.r_[rng.integers(0, 1825, 60), ev - rng.integers(3, 15, ev.size)]
+    w = np.r_[np.ones(60), np.full(ev.size, 20.0)]  # the pre-event releases are large
+    res = event_study(
+        days(rel),
+        days(ev),
+        start=day(0),
+        end=day(1824),
+        weights=w,
+        n_surrogates=200,
+        seed=0,
+        test_window=(-15, -1),
+    )
+    assert res.persons_window_p < 0.01
+    assert res.persons_window_stat == pytest.approx(res.persons_profile[75:90].mean())
+    assert "persons/day" in res.summary()
+    assert small_study().persons_window_p is None

@@ -65,6 +65,8 @@ class EventStudyResult(_TextResult):
     window_p : float
         One-sided Monte-Carlo p-value ``(1 + #{surrogate >= observed}) / (1 + n_surrogates)``
         for the null "release timing is unrelated to the events beyond the null model".
+    persons_window_stat, persons_window_p : float or None
+        The same test for persons per day (``None`` without weights).
     event_days_used : numpy.ndarray
         Day numbers of the events that entered the average.
     n_events_dropped : int
@@ -87,6 +89,8 @@ class EventStudyResult(_TextResult):
     window_stat: float
     window_null_mean: float
     window_p: float
+    persons_window_stat: float | None
+    persons_window_p: float | None
     event_days_used: np.ndarray = field(compare=False)
     n_events_dropped: int
     n_releases: int
@@ -135,8 +139,15 @@ class EventStudyResult(_TextResult):
             f"smooth={self.smooth}; null={null}; {self.n_surrogates} surrogates, seed={self.seed}",
             f"Mean episodes/day over offsets [{lo}, {hi}]: {self.window_stat:.4g} "
             f"(null mean {self.window_null_mean:.4g}); one-sided p = {self.window_p:.4g}",
-            f"Bands are pointwise {self.band:.0%}; excursions at some offsets are expected.",
         ]
+        if self.persons_window_stat is not None:
+            lines.append(
+                f"Mean persons/day over offsets [{lo}, {hi}]: {self.persons_window_stat:.4g}; "
+                f"one-sided p = {self.persons_window_p:.4g}"
+            )
+        lines.append(
+            f"Bands are pointwise {self.band:.0%}; excursions at some offsets are expected."
+        )
         step = max(1, self.half_width // 6)
         keep = (self.offsets % step == 0) | (self.offsets == 0)
         tab = self.to_frame().loc[keep, ["profile", "null_mean", "band_low", "band_high"]]
@@ -164,6 +175,30 @@ def _smooth(daily: np.ndarray, width: int | None) -> np.ndarray:
     num = np.apply_along_axis(np.convolve, -1, daily.astype(float), kernel, mode="same")
     den = np.convolve(np.ones(daily.shape[-1]), kernel, mode="same")
     return num / den
+
+
+def _redraw(
+    clusters: np.ndarray,
+    start: int,
+    end: int,
+    null: str,
+    jitter_days: int,
+    k: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``k`` surrogate draws of the cluster days, shape ``(k, n_clusters)``.
+
+    ``"jitter"``: uniform within the cluster's fixed bin ``start + j * jitter_days ...``
+    (the last bin is cut at ``end``); ``"uniform"``: uniform on ``[start, end]``.
+    """
+    if null == "jitter":
+        bin_start = start + ((clusters - start) // jitter_days) * jitter_days
+        bin_len = np.minimum(bin_start + jitter_days - 1, end) - bin_start + 1
+    else:
+        bin_start = np.full(clusters.size, start)
+        bin_len = np.full(clusters.size, end - start + 1)
+    u = rng.random((k, clusters.size))
+    return bin_start[None, :] + np.floor(u * bin_len[None, :]).astype(np.int64)
 
 
 def event_study(
@@ -295,21 +330,13 @@ def event_study(
     prof_p = None if weights is None else profile_of(daily_counts(r, s, e, w))
 
     rng = np.random.default_rng(seed)
-    if null == "jitter":
-        bin_start = s + ((clusters - s) // jd) * jd
-        bin_len = np.minimum(bin_start + jd - 1, e) - bin_start + 1
-    else:
-        bin_start = np.full(clusters.size, s)
-        bin_len = np.full(clusters.size, n_days)
     sur = np.empty((n_sur, offsets.size))
     sur_p = None if c_persons is None else np.empty((n_sur, offsets.size))
     chunk = max(1, min(n_sur, 2_000_000 // max(n_days, 1)))
     for a in range(0, n_sur, chunk):
         b = min(n_sur, a + chunk)
         k = b - a
-        new = bin_start[None, :] + np.floor(rng.random((k, clusters.size)) * bin_len).astype(
-            np.int64
-        )
+        new = _redraw(clusters, s, e, null, jd, k, rng)
         flat = (new - s) + (np.arange(k) * n_days)[:, None]
         daily = np.bincount(
             flat.ravel(), weights=np.tile(c_count, k), minlength=k * n_days
@@ -327,6 +354,11 @@ def event_study(
     sur_stat = sur[:, in_win].mean(axis=1)
     # tolerance guards against floating-point ties between identical sums
     p = float((1 + np.sum(sur_stat >= stat - 1e-12)) / (1 + n_sur))
+    p_stat = p_p = None
+    if prof_p is not None and sur_p is not None:
+        p_stat = float(prof_p[in_win].mean())
+        sur_p_stat = sur_p[:, in_win].mean(axis=1)
+        p_p = float((1 + np.sum(sur_p_stat >= p_stat - 1e-9)) / (1 + n_sur))
 
     def bands(x: np.ndarray | None) -> tuple[np.ndarray | None, ...]:
         if x is None:
@@ -349,6 +381,8 @@ def event_study(
         window_stat=stat,
         window_null_mean=float(sur_stat.mean()),
         window_p=p,
+        persons_window_stat=p_stat,
+        persons_window_p=p_p,
         event_days_used=ev,
         n_events_dropped=int(ev_all.size - ev.size),
         n_releases=int(r.size),
