@@ -184,3 +184,63 @@ def test_answer_follows_decision_rule(frames):
     fake.loc[:, "supported"] = False
     none = PrimaryTests(table=fake, verdict="v", settings=res.settings)
     assert "does not show releases timed" in answer_html(none)
+
+
+def test_compare_nulls_same_statistic_different_nulls():
+    from analysis.robustness import compare_nulls
+
+    rd, ev = _toy()
+    t = compare_nulls(rd["date"], ev["date"], 7, direction="before", n_surrogates=499, seed=2,
+                      start="2015-01-01", end="2018-12-31")
+    assert list(t["null"]) == ["jitter", "circular_shift", "uniform", "poisson"]
+    assert t["statistic"].nunique() == 1
+    assert (t.set_index("null").loc["uniform", "pvalue"]) < 0.01  # planted effect
+    w = compare_nulls(rd["date"], ev["date"], 7, weights=rd["persons"], n_surrogates=199,
+                      seed=2, start="2015-01-01", end="2018-12-31")
+    assert "poisson" not in set(w["null"])
+    with pytest.raises(ValueError, match="nulls contains"):
+        compare_nulls(rd["date"], ev["date"], 7, nulls=("gaussian",))
+
+
+def test_revolving_by_class_rows_and_notes():
+    from analysis.revolving import revolving_by_class
+
+    days = np.arange(0, 400, 10)
+    rng = np.random.default_rng(5)
+    s = _stock(days, 100 + rng.normal(0, 3, days.size).cumsum())
+    base = pd.Timestamp("2020-01-01")
+    ev = pd.DataFrame({
+        "date": [base + pd.Timedelta(days=d) for d in (55, 155, 255, 355, 900)],
+        "event_class": ["a", "a", "a", "a", "b"],
+    })
+    t = revolving_by_class(s, ev, ["a", "b"], window=20, seed=0)
+    assert list(t["event_class"]) == ["a", "b"]
+    assert t.loc[0, "n_events"] == 4 and 0 <= t.loc[0, "pvalue"] <= 1
+    assert t.loc[1, "note"] == "no event in the span of the counts"
+
+
+def test_revolving_fft_null_equals_loop_over_shifts():
+    from analysis.revolving import _pre_mask
+
+    rng = np.random.default_rng(9)
+    days = np.unique(np.concatenate([[0], rng.choice(np.arange(1, 300), 40, replace=False),
+                                     [300]]))
+    s = _stock(days, 200 + rng.normal(0, 10, days.size).cumsum())
+    ev = [pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(d)) for d in (40, 41, 150, 290)]
+    r = revolving_door(s, ev, window=12, max_gap=30, seed=0)
+    t = days
+    gaps = np.diff(t)
+    valid = gaps <= 30
+    ends = t[1:][valid]
+    rates = (np.diff(s.to_numpy())[valid] / gaps[valid]) * 30
+    ind = np.zeros(301, dtype=np.int64)
+    for d in (40, 41, 150, 290):
+        ind[d] += 1
+    brute = []
+    for k in range(301):
+        cum = np.concatenate([[0], np.cumsum(np.roll(ind, k))])
+        pre = _pre_mask(ends, cum, 0, 12)
+        brute.append(rates[pre].mean() - rates[~pre].mean() if 0 < pre.sum() < pre.size
+                     else np.nan)
+    np.testing.assert_allclose(r.null_distribution, np.array(brute), rtol=1e-9, atol=1e-9)
+    assert r.null_distribution[0] == pytest.approx(r.statistic)

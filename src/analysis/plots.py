@@ -7,6 +7,7 @@ Figures of test results live beside their results: :mod:`analysis.plots_coincide
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,37 @@ from matplotlib.figure import Figure
 
 from analysis.overview import DEFAULT_EVENT_CLASSES, prisoner_series
 
-__all__ = ["plot_coverage", "plot_timeline"]
+__all__ = [
+    "plot_calibration",
+    "plot_coverage",
+    "plot_revolving",
+    "plot_specification_curve",
+    "plot_timeline",
+    "plot_tradeoff",
+    "show",
+]
+
+
+def show(fig: Figure) -> None:
+    """Display a figure once in a notebook (or do nothing outside one), then close it.
+
+    Works for figures made with pyplot and for bare :class:`~matplotlib.figure.Figure` objects,
+    which ``plt.show()`` does not know about.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:  # pragma: no cover - IPython ships with the kernel
+        plt.close(fig)
+        return
+    if get_ipython() is not None:
+        # render to PNG ourselves: a bare Figure has no pyplot manager and the inline backend
+        # may not be active yet, so display(fig) could show only its text repr
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        display(Image(data=buf.getvalue(), format="png"))
+    plt.close(fig)
+
 
 _CLASS_COLORS = {
     "negotiation": "#1f77b4",
@@ -111,5 +142,140 @@ def plot_coverage(coverage: pd.DataFrame, title: str = "Rows per year per table"
     ax.set_ylabel("rows")
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+def plot_specification_curve(result: Any, title: str | None = None) -> Figure:
+    """The specification curve: ratios sorted, with intervals, and the choices below.
+
+    Parameters
+    ----------
+    result : analysis.robustness.SpecificationCurveResult
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    t = result.ran.sort_values("ratio", kind="stable").reset_index(drop=True)
+    dims = ["window", "direction", "null", "event_set", "period", "weighting"]
+    fig, axes = plt.subplots(
+        2, 1, figsize=(12, 8), sharex=True, gridspec_kw={"height_ratios": [2, 3]}
+    )
+    x = np.arange(len(t))
+    sig = (t["pvalue"] < result.alpha).to_numpy()
+    ax = axes[0]
+    ax.vlines(x, t["ratio_lo"], t["ratio_hi"], color="#bbb", lw=0.6)
+    ax.scatter(x[~sig], t["ratio"][~sig], s=4, color="#555", label=f"p ≥ {result.alpha}")
+    ax.scatter(x[sig], t["ratio"][sig], s=6, color="#d62728", label=f"raw p < {result.alpha}")
+    ax.axhline(1, color="k", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_ylabel("observed / expected\n(log scale, 95% CI)")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    ax = axes[1]
+    labels, y = [], 0
+    for dim in dims:
+        for value in t[dim].astype(str).unique():
+            on = (t[dim].astype(str) == value).to_numpy()
+            ax.scatter(x[on], np.full(on.sum(), y), s=2, marker="s", color="#333")
+            labels.append(f"{dim}: {value}")
+            y += 1
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("specifications, sorted by ratio")
+    fig.suptitle(title or f"Specification curve ({len(t)} specifications)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_calibration(result: Any, title: str | None = None) -> Figure:
+    """Rejection rates (95% Wilson intervals) by scenario and null, with the level marked.
+
+    Parameters
+    ----------
+    result : analysis.simulate.CalibrationResult
+    """
+    t = result.table
+    scenarios = list(dict.fromkeys(t["scenario"]))
+    nulls = list(dict.fromkeys(t["null"]))
+    fig, axes = plt.subplots(1, len(scenarios), figsize=(4 * len(scenarios), 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, sc in zip(axes, scenarios, strict=True):
+        sub = t[t["scenario"] == sc].set_index("null").reindex(nulls)
+        y = sub["rate"].to_numpy(float)
+        lo_err = y - sub["rate_lo"].to_numpy(float)
+        hi_err = sub["rate_hi"].to_numpy(float) - y
+        err = np.clip(np.vstack([lo_err, hi_err]), 0, None)  # Wilson bounds can sit at the rate
+        ax.bar(range(len(nulls)), y, yerr=err, color="#6baed6", capsize=3)
+        ax.axhline(result.alpha, color="#d62728", ls="--", lw=1)
+        ax.set_xticks(range(len(nulls)), nulls, rotation=30, fontsize=8)
+        kind = "size (no effect)" if bool(sub["is_null"].iloc[0]) else "power (planted effect)"
+        ax.set_title(f"{sc}: {kind}", fontsize=10)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3, axis="y")
+    axes[0].set_ylabel(f"rejection rate at α = {result.alpha}")
+    fig.suptitle(title or f"Calibration: {result.n_reps} replications per scenario")
+    fig.tight_layout()
+    return fig
+
+
+def plot_tradeoff(table: pd.DataFrame, alpha: float = 0.05, title: str | None = None) -> Figure:
+    """Size and power of the jitter test against the bin width.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`analysis.simulate.jitter_tradeoff` (``jitter_days``, ``size_*``,
+        ``power_*`` columns).
+    """
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for col in table.columns:
+        if col.startswith(("size_", "power_")):
+            style = "-o" if col.startswith("power_") else "--s"
+            ax.plot(table["jitter_days"], table[col], style, label=col.replace("_", " ", 1))
+    ax.axhline(alpha, color="#d62728", lw=0.8, ls=":")
+    ax.set_xscale("log")
+    ax.set_xticks(table["jitter_days"], [str(v) for v in table["jitter_days"]])
+    ax.set_xlabel("jitter bin width (days)")
+    ax.set_ylabel("rejection rate")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(title or "Jitter test: size and power against bin width")
+    fig.tight_layout()
+    return fig
+
+
+def plot_revolving(result: Any, counts: pd.Series, events: Any, title: str | None = None) -> Figure:
+    """The prisoner stock with pre-event intervals highlighted, and the null distribution.
+
+    Parameters
+    ----------
+    result : analysis.revolving.RevolvingDoorResult
+    counts : pandas.Series
+        The stock series the result was computed on.
+    events : array-like of dates
+        The events used.
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [3, 1]})
+    ax1.plot(counts.index, counts.to_numpy(), color="#333", lw=1, marker="o", ms=2)
+    pre = result.intervals[result.intervals["pre_event"]]
+    for a, b in zip(pre["from"], pre["to"], strict=True):
+        ax1.axvspan(a, b, color="#fdae6b", alpha=0.6, lw=0)
+    for d in pd.to_datetime(pd.Series(events)):
+        ax1.axvline(d, color="#1f77b4", lw=0.6, alpha=0.7)
+    ax1.set_ylabel("political prisoners (Foro Penal)")
+    ax1.set_title(
+        f"stock; orange: intervals ending ≤ {result.window} d before an event (blue)", fontsize=10
+    )
+    ax1.grid(alpha=0.3)
+    null = result.null_distribution[np.isfinite(result.null_distribution)]
+    ax2.hist(null, bins=40, color="#bbb")
+    ax2.axvline(result.statistic, color="#d62728", lw=2)
+    ax2.set_xlabel("difference (persons per 30 d)")
+    ax2.set_title(f"null: all circular shifts; p = {result.pvalue:.3f}", fontsize=10)
+    fig.suptitle(title or "Revolving door: is the stock restocked before events?")
     fig.tight_layout()
     return fig

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import datetime as _dt
 import hashlib
 import html
@@ -596,6 +597,10 @@ def _to_html(nb: Any) -> str:
     exporter.embed_images = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:  # progress bars and warnings on stderr are for the console, not readers
+        if cell.get("cell_type") == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("name") != "stderr"]
     body, _ = exporter.from_notebook_node(nb)
     # Scripts from a CDN are not needed to read a report; drop them so it renders offline.
     body = re.sub(r"<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>", "", body)

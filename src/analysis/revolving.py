@@ -26,7 +26,7 @@ import pandas as pd
 
 from analysis.calendar import from_days, to_day, to_days
 
-__all__ = ["RevolvingDoorResult", "revolving_door"]
+__all__ = ["RevolvingDoorResult", "revolving_by_class", "revolving_door"]
 
 _PER = 30.0  # rates are reported per 30 days
 
@@ -99,6 +99,32 @@ def _pre_mask(ends: np.ndarray, ev_ind_cum: np.ndarray, start: int, window: int)
     lo = ends - start
     hi = np.minimum(lo + window, len(ev_ind_cum) - 2)
     return (ev_ind_cum[hi + 1] - ev_ind_cum[lo]) > 0
+
+
+def _shift_null(ends: np.ndarray, rates: np.ndarray, ind: np.ndarray, window: int) -> np.ndarray:
+    """The statistic at every circular shift of the event indicator ``ind``, all at once.
+
+    For interval ``j`` (ending at offset ``ends[j]``) and shift ``k``, the number of events in
+    ``[ends[j], min(ends[j] + window, T - 1)]`` after rolling ``ind`` by ``k`` is a circular
+    cross-correlation, computed for every ``k`` with one FFT per interval.
+    """
+    T = ind.size
+    lo = ends
+    hi = np.minimum(ends + window, T - 1)
+    cols = np.arange(T)
+    win = ((cols[None, :] >= lo[:, None]) & (cols[None, :] <= hi[:, None])).astype(float)
+    counts = np.fft.irfft(
+        np.fft.rfft(win, axis=1) * np.conj(np.fft.rfft(ind.astype(float))), n=T, axis=1
+    )
+    # counts[j, k] = sum_t win[j, t] * ind[(t - k) mod T]  (ind rolled forward by k)
+    pre = counts > 0.5
+    n_pre = pre.sum(axis=0)
+    n_other = rates.size - n_pre
+    sum_pre = rates @ pre
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = sum_pre / n_pre - (rates.sum() - sum_pre) / n_other
+    stat[(n_pre == 0) | (n_other == 0)] = np.nan
+    return stat
 
 
 def revolving_door(
@@ -196,10 +222,7 @@ def revolving_door(
             f"{int(pre.sum())} pre-event and {int((~pre).sum())} other intervals; need >= 2 of "
             "each (widen window or max_gap, or use a longer period)"
         )
-    # exact circular-shift null: every shift of the event indicator
-    null = np.empty(T)
-    for k in range(T):
-        null[k] = stat(np.roll(ind, k))[0]
+    null = _shift_null(ends - s, rates, ind, window)
     finite = null[np.isfinite(null)]
     pvalue = float(np.mean(finite >= observed - 1e-12))
 
@@ -235,3 +258,51 @@ def revolving_door(
         seed=seed,
         intervals=intervals,
     )
+
+
+def revolving_by_class(
+    counts: pd.Series,
+    events: pd.DataFrame,
+    classes: Any,
+    *,
+    window: int = 30,
+    max_gap: int = 60,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """:func:`revolving_door` for each event class in turn (descriptive; not a family test).
+
+    Events outside the span of ``counts`` are dropped first. Classes with too few events or
+    intervals get a row with ``note`` saying why.
+
+    Returns
+    -------
+    DataFrame
+        ``event_class``, ``n_events``, ``n_pre``, ``rate_pre``, ``rate_other``, ``difference``,
+        ``ci_lo``, ``ci_hi``, ``pvalue``, ``note``.
+    """
+    lo, hi = counts.index.min(), counts.index.max()
+    rows = []
+    for cls in classes:
+        ev = events.loc[(events["event_class"] == cls) & events["date"].between(lo, hi), "date"]
+        row: dict[str, Any] = {"event_class": cls, "n_events": len(ev), "note": ""}
+        if len(ev) == 0:
+            row["note"] = "no event in the span of the counts"
+            rows.append(row)
+            continue
+        try:
+            r = revolving_door(counts, ev, window=window, max_gap=max_gap, seed=seed)
+        except ValueError as exc:
+            row["note"] = str(exc)
+            rows.append(row)
+            continue
+        row.update(
+            n_pre=r.n_pre,
+            rate_pre=r.rate_pre,
+            rate_other=r.rate_other,
+            difference=r.statistic,
+            ci_lo=r.ci[0],
+            ci_hi=r.ci[1],
+            pvalue=r.pvalue,
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.calendar import to_day, to_days
 from analysis.coincidence import coincidence_test
 from analysis.multitest import adjust
 
 __all__ = [
     "LeaveOneOutResult",
     "SpecificationCurveResult",
+    "compare_nulls",
     "leave_one_out",
     "specification_curve",
 ]
@@ -107,10 +109,6 @@ def _check_choices(values: Sequence[str], allowed: tuple[str, ...], name: str) -
     return values
 
 
-def _in_period(dates: pd.Series, start: Any, end: Any) -> np.ndarray:
-    return ((dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))).to_numpy()
-
-
 def specification_curve(
     release_days: pd.DataFrame,
     events: pd.DataFrame,
@@ -176,12 +174,16 @@ def specification_curve(
         from tqdm.auto import tqdm
 
         iterator = tqdm(iterator, total=len(combos), desc="specifications")
+    # day numbers once: the test is then pure integer work (dates parsed once, not per spec)
+    r_days = to_days(release_days["date"], name="release_days.date")
+    e_days = to_days(events["date"], name="events.date")
+    e_class = events["event_class"].to_numpy()
+    persons = release_days["persons"].fillna(0).to_numpy(dtype=float)
+    bounds = {k: (to_day(a, name="start"), to_day(b, name="end")) for k, (a, b) in periods.items()}
     for i, (pname, ename, window, direction, null, weighting) in iterator:
-        start, end = periods[pname]
-        r_mask = _in_period(release_days["date"], start, end)
-        ev = events[events["event_class"].isin(list(event_sets[ename]))]
-        e_mask = _in_period(ev["date"], start, end)
-        rel = release_days.loc[r_mask]
+        start, end = bounds[pname]
+        r_mask = (r_days >= start) & (r_days <= end)
+        e_mask = np.isin(e_class, list(event_sets[ename])) & (e_days >= start) & (e_days <= end)
         row: dict[str, Any] = {
             "period": pname,
             "event_set": ename,
@@ -193,9 +195,7 @@ def specification_curve(
             "n_events": int(e_mask.sum()),
             "skipped": "",
         }
-        weights = None
-        if weighting == "persons":
-            weights = rel["persons"].fillna(0).to_numpy(dtype=float)
+        weights = persons[r_mask] if weighting == "persons" else None
         reason = ""
         if row["n_releases"] < min_releases:
             reason = f"fewer than {min_releases} release days"
@@ -210,8 +210,8 @@ def specification_curve(
             rows.append(row)
             continue
         res = coincidence_test(
-            rel["date"],
-            ev.loc[e_mask, "date"],
+            r_days[r_mask],
+            e_days[e_mask],
             int(window),
             direction=direction,
             null=null,
@@ -373,3 +373,64 @@ def leave_one_out(
             )
         )
     return LeaveOneOutResult(table=pd.DataFrame(rows), settings=settings)
+
+
+def compare_nulls(
+    releases: Any,
+    events: Any,
+    window: int,
+    *,
+    direction: str = "around",
+    nulls: Sequence[str] = ("jitter", "circular_shift", "uniform", "poisson"),
+    n_surrogates: int = 2000,
+    start: Any = None,
+    end: Any = None,
+    weights: Any = None,
+    jitter_days: int | None = None,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """The same coincidence statistic judged against several nulls, one row per null.
+
+    Shows how much of an apparent coincidence each null attributes to chance: the observed
+    statistic is the same in every row; the expected value, ratio and p-value differ. Weights are
+    not passed to the (unweighted) poisson null, which is then skipped if weights are given.
+
+    Returns
+    -------
+    DataFrame
+        ``null``, ``statistic``, ``expected``, ``ratio``, ``ratio_lo``, ``ratio_hi``, ``pvalue``,
+        ``assumption``.
+    """
+    nulls = _check_choices(nulls, _NULLS, "nulls")
+    seeds = np.random.SeedSequence(seed).generate_state(len(nulls))
+    rows = []
+    for null, s in zip(nulls, seeds, strict=True):
+        if null == "poisson" and weights is not None:
+            continue
+        r = coincidence_test(
+            releases,
+            events,
+            window,
+            direction=direction,
+            null=null,
+            n_surrogates=n_surrogates,
+            seed=int(s),
+            start=start,
+            end=end,
+            weights=weights,
+            jitter_days=jitter_days if null == "jitter" else None,
+            n_bootstrap=500,
+        )
+        rows.append(
+            dict(
+                null=null,
+                statistic=r.statistic,
+                expected=r.expected,
+                ratio=r.ratio,
+                ratio_lo=r.ratio_ci[0],
+                ratio_hi=r.ratio_ci[1],
+                pvalue=r.pvalue,
+                assumption=r.null_assumption,
+            )
+        )
+    return pd.DataFrame(rows)
