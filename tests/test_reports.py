@@ -48,6 +48,14 @@ def project(tmp_path, monkeypatch):
     _notebook(
         nbs / "02_second.ipynb", "y = 2  # another", "z = y * 2", 'show_key_numbers({"z": z})'
     )
+    nb = nbformat.read(nbs / "02_second.ipynb", as_version=4)
+    nb.cells.append(
+        new_code_cell(
+            "from IPython.display import HTML\nHTML('<p>The <b>answer</b> is ' + str(z) + '</p>')",
+            metadata={"tags": ["answer"]},
+        )
+    )
+    nbformat.write(nb, nbs / "02_second.ipynb")
     monkeypatch.setenv("BARGAINING_CHIP_ROOT", str(root))
     return root
 
@@ -126,6 +134,8 @@ def test_run_success_then_failure_keeps_last_good_report(project, capsys):
     assert "numpy" in manifest["versions"]
     index = (out / "index.html").read_text()
     assert "01_first.html" in index and "x: <b>1</b>" in index
+    assert "<p>The <b>answer</b> is 4</p>" in index
+    assert index.index("The answer") < index.index("<h2>Reports</h2>")
 
     code = reports.main(["-p", "01:x=10", "--no-progress"])
     err = capsys.readouterr().err

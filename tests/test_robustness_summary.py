@@ -244,3 +244,13 @@ def test_revolving_fft_null_equals_loop_over_shifts():
                      else np.nan)
     np.testing.assert_allclose(r.null_distribution, np.array(brute), rtol=1e-9, atol=1e-9)
     assert r.null_distribution[0] == pytest.approx(r.statistic)
+
+
+def test_answer_escapes_small_p(frames):
+    res = primary_tests(frames, n_surrogates=199, seed=1)
+    fake = res.table.copy()
+    fake.loc[0, "naive_pvalue"] = 0.0001
+    from analysis.summary import PrimaryTests
+
+    page = answer_html(PrimaryTests(table=fake, verdict="v", settings=res.settings))
+    assert "(p &lt; 0.001)" in page and "(p < 0.001)" not in page

@@ -277,12 +277,12 @@ def answer_html(result: PrimaryTests) -> str:
     rows = []
     for r in t.itertuples():
         unit = "×" if r.effect_unit == "ratio" else " persons/30 d"
-        naive = "" if pd.isna(r.naive_ratio) else f"{r.naive_ratio:.2f}× (p {_p(r.naive_pvalue)})"
+        naive = "" if pd.isna(r.naive_ratio) else f"{r.naive_ratio:.2f}× (p {esc(_p(r.naive_pvalue))})"
         rows.append(
             f"<tr><td>{esc(r.id)}</td><td>{esc(r.hypothesis)}</td><td>{esc(r.event_classes)}"
             f"</td><td>{r.window} d {esc(r.direction)}</td>"
             f"<td>{r.effect:.2f}{unit} [{r.effect_lo:.2f}, {r.effect_hi:.2f}]</td>"
-            f"<td>{_p(r.pvalue)}</td><td>{_p(r.p_holm)}</td><td>{naive}</td>"
+            f"<td>{esc(_p(r.pvalue))}</td><td>{esc(_p(r.p_holm))}</td><td>{naive}</td>"
             f"<td>{'yes' if r.supported else 'no'}</td></tr>"
         )
     table = (
