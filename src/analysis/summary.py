@@ -277,7 +277,9 @@ def answer_html(result: PrimaryTests) -> str:
     rows = []
     for r in t.itertuples():
         unit = "×" if r.effect_unit == "ratio" else " persons/30 d"
-        naive = "" if pd.isna(r.naive_ratio) else f"{r.naive_ratio:.2f}× (p {esc(_p(r.naive_pvalue))})"
+        naive = ""
+        if not pd.isna(r.naive_ratio):
+            naive = f"{r.naive_ratio:.2f}× (p {esc(_p(r.naive_pvalue))})"
         rows.append(
             f"<tr><td>{esc(r.id)}</td><td>{esc(r.hypothesis)}</td><td>{esc(r.event_classes)}"
             f"</td><td>{r.window} d {esc(r.direction)}</td>"
