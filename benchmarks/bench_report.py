@@ -33,14 +33,18 @@ TARGET_S = 60.0
 
 def _baseline(n: int, folder: Path) -> float:
     nb = new_notebook(cells=[new_code_cell("x = 1")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     src = folder / "trivial.ipynb"
     nbformat.write(nb, src)
     t0 = time.perf_counter()
     for i in range(n):
-        pm.execute_notebook(str(src), str(folder / f"out{i}.ipynb"), kernel_name="python3",
-                            progress_bar=False)
+        pm.execute_notebook(
+            str(src), str(folder / f"out{i}.ipynb"), kernel_name="python3", progress_bar=False
+        )
     return time.perf_counter() - t0
 
 
@@ -73,13 +77,17 @@ def main() -> None:
         "repeats": args.repeat,
     }
     print(f"{'what':<44}{'seconds':>10}")
-    print(f"{'baseline: ' + str(len(books)) + ' trivial notebooks (papermill)':<44}"
-          f"{out['baseline_trivial_notebooks_s']:>10.2f}")
+    print(
+        f"{'baseline: ' + str(len(books)) + ' trivial notebooks (papermill)':<44}"
+        f"{out['baseline_trivial_notebooks_s']:>10.2f}"
+    )
     print(f"{'notebook stage of make report':<44}{out['notebook_stage_s']:>10.2f}")
     for k, v in out["per_notebook_s"].items():
         print(f"  {k:<42}{v:>10.2f}")
-    print(f"ratio to baseline {out['ratio_to_baseline']}; target <= {TARGET_S:.0f} s: "
-          f"{'met' if out['meets_target'] else 'NOT met'}")
+    print(
+        f"ratio to baseline {out['ratio_to_baseline']}; target <= {TARGET_S:.0f} s: "
+        f"{'met' if out['meets_target'] else 'NOT met'}"
+    )
     dest = root / "benchmarks" / "results" / "report_stage.json"
     dest.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
 

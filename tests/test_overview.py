@@ -18,8 +18,13 @@ def _frames() -> dict[str, pd.DataFrame]:
     d = pd.to_datetime
     pc = pd.DataFrame(
         {
-            "id": ["pc-20200101-1", "pc-20200201-1", "pc-20200201-2", "pc-20200301-1",
-                   "pc-20200301-2"],
+            "id": [
+                "pc-20200101-1",
+                "pc-20200201-1",
+                "pc-20200201-2",
+                "pc-20200301-1",
+                "pc-20200301-2",
+            ],
             "date": d(["2020-01-01", "2020-02-01", "2020-02-01", "2020-03-01", "2020-03-01"]),
             "political_prisoners": pd.array([100, 150, 152, None, 90], dtype="Int64"),
             "reported_by": ["foro_penal", "foro_penal", "foro_penal", "government", "foro_penal"],
@@ -47,8 +52,13 @@ def _frames() -> dict[str, pd.DataFrame]:
     )
     san = pd.DataFrame({"source_name": ["C"], "date": d(["2020-01-20"])})
     dip = pd.DataFrame({"source_name": ["A", "D"], "date": d(["2020-01-05", "2020-02-15"])})
-    return {"prisoner_counts": pc, "releases": rel, "events": ev, "sanctions": san,
-            "diplomatic": dip}
+    return {
+        "prisoner_counts": pc,
+        "releases": rel,
+        "events": ev,
+        "sanctions": san,
+        "diplomatic": dip,
+    }
 
 
 def test_prisoner_series_one_reporter_last_of_day():

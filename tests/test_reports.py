@@ -15,8 +15,9 @@ from analysis.reports import ParameterError
 
 def _notebook(path: Path, params: str, body: str, key: str = 'show_key_numbers({"x": x})'):
     nb = new_notebook()
-    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                  "language": "python"}}
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    }
     nb.cells = [
         new_markdown_cell(f"# Test notebook {path.stem}"),
         new_code_cell(params, metadata={"tags": ["parameters"]}),

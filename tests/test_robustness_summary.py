@@ -52,13 +52,18 @@ def test_revolving_planted_effect_and_null():
     level = 500 + np.concatenate([[0], np.cumsum(daily)])
     base = pd.Timestamp("2018-01-01")
     ev_dates = [base + pd.Timedelta(days=int(e)) for e in events]
-    r = revolving_door(_stock(days, level[days]).set_axis(base + pd.to_timedelta(days, "D")),
-                       ev_dates, window=20, seed=1)
+    r = revolving_door(
+        _stock(days, level[days]).set_axis(base + pd.to_timedelta(days, "D")),
+        ev_dates,
+        window=20,
+        seed=1,
+    )
     assert r.statistic > 0 and r.pvalue < 0.01
     assert r.ci[0] > 0
     flat = 500 + rng.normal(0, 5, days.size)
-    r0 = revolving_door(pd.Series(flat, index=base + pd.to_timedelta(days, "D")), ev_dates,
-                        window=20, seed=1)
+    r0 = revolving_door(
+        pd.Series(flat, index=base + pd.to_timedelta(days, "D")), ev_dates, window=20, seed=1
+    )
     assert r0.pvalue > 0.01
 
 
@@ -85,24 +90,38 @@ def _toy():
     rng = np.random.default_rng(0)
     ev_days = np.sort(rng.choice(np.arange(0, 1400), 40, replace=False))
     # half the releases 0-3 days after an event (planted), half anywhere
-    rel_days = np.concatenate([ev_days[:20] + rng.integers(0, 4, 20),
-                               rng.choice(np.arange(0, 1460), 20, replace=False)])
+    rel_days = np.concatenate(
+        [ev_days[:20] + rng.integers(0, 4, 20), rng.choice(np.arange(0, 1460), 20, replace=False)]
+    )
     rel_days = np.unique(rel_days)
-    rd = pd.DataFrame({"date": base + pd.to_timedelta(rel_days, "D"),
-                       "persons": rng.integers(1, 50, rel_days.size).astype(float)})
-    ev = pd.DataFrame({"date": base + pd.to_timedelta(ev_days, "D"),
-                       "event_class": np.where(np.arange(40) % 2 == 0, "negotiation",
-                                               "sanctions_relief")})
+    rd = pd.DataFrame(
+        {
+            "date": base + pd.to_timedelta(rel_days, "D"),
+            "persons": rng.integers(1, 50, rel_days.size).astype(float),
+        }
+    )
+    ev = pd.DataFrame(
+        {
+            "date": base + pd.to_timedelta(ev_days, "D"),
+            "event_class": np.where(np.arange(40) % 2 == 0, "negotiation", "sanctions_relief"),
+        }
+    )
     return rd, ev
 
 
 def test_specification_curve_grid_and_adjustment():
     rd, ev = _toy()
     res = specification_curve(
-        rd, ev, windows=(7, 14), directions=("before", "around"), nulls=("uniform",),
+        rd,
+        ev,
+        windows=(7, 14),
+        directions=("before", "around"),
+        nulls=("uniform",),
         event_sets={"all": ["negotiation", "sanctions_relief"], "neg": ["negotiation"]},
         periods={"all": ("2015-01-01", "2018-12-31"), "empty": ("2030-01-01", "2030-12-31")},
-        weightings=("episodes", "persons"), n_surrogates=199, seed=4,
+        weightings=("episodes", "persons"),
+        n_surrogates=199,
+        seed=4,
     )
     t = res.table
     assert len(t) == 2 * 2 * 2 * 1 * 2 * 2
@@ -115,10 +134,16 @@ def test_specification_curve_grid_and_adjustment():
     assert ran["ratio"].median() > 1.5
     assert res.by("direction").loc["before", "share_p_raw"] == 1.0
     again = specification_curve(
-        rd, ev, windows=(7, 14), directions=("before", "around"), nulls=("uniform",),
+        rd,
+        ev,
+        windows=(7, 14),
+        directions=("before", "around"),
+        nulls=("uniform",),
         event_sets={"all": ["negotiation", "sanctions_relief"], "neg": ["negotiation"]},
         periods={"all": ("2015-01-01", "2018-12-31"), "empty": ("2030-01-01", "2030-12-31")},
-        weightings=("episodes", "persons"), n_surrogates=199, seed=4,
+        weightings=("episodes", "persons"),
+        n_surrogates=199,
+        seed=4,
     )
     pd.testing.assert_frame_equal(t, again.table)
     assert "specifications run        16" in res.summary()
@@ -132,14 +157,23 @@ def test_specification_curve_errors():
     with pytest.raises(ValueError, match="windows"):
         specification_curve(rd, ev, windows=(0,), **kw)
     with pytest.raises(ValueError, match="is not after start"):
-        specification_curve(rd, ev, event_sets={"a": ["negotiation"]},
-                            periods={"p": ("2016-01-01", "2015-01-01")})
+        specification_curve(
+            rd, ev, event_sets={"a": ["negotiation"]}, periods={"p": ("2016-01-01", "2015-01-01")}
+        )
 
 
 def test_leave_one_out_drops_largest():
     rd, ev = _toy()
-    res = leave_one_out(rd, ev["date"], k=3, null="uniform", n_surrogates=199, seed=1,
-                        start="2015-01-01", end="2018-12-31")
+    res = leave_one_out(
+        rd,
+        ev["date"],
+        k=3,
+        null="uniform",
+        n_surrogates=199,
+        seed=1,
+        start="2015-01-01",
+        end="2018-12-31",
+    )
     t = res.table
     assert t["dropped"].iloc[0] == "(none)"
     top3 = rd.sort_values("persons", ascending=False, kind="stable")["persons"].iloc[:3]
@@ -190,13 +224,29 @@ def test_compare_nulls_same_statistic_different_nulls():
     from analysis.robustness import compare_nulls
 
     rd, ev = _toy()
-    t = compare_nulls(rd["date"], ev["date"], 7, direction="before", n_surrogates=499, seed=2,
-                      start="2015-01-01", end="2018-12-31")
+    t = compare_nulls(
+        rd["date"],
+        ev["date"],
+        7,
+        direction="before",
+        n_surrogates=499,
+        seed=2,
+        start="2015-01-01",
+        end="2018-12-31",
+    )
     assert list(t["null"]) == ["jitter", "circular_shift", "uniform", "poisson"]
     assert t["statistic"].nunique() == 1
     assert (t.set_index("null").loc["uniform", "pvalue"]) < 0.01  # planted effect
-    w = compare_nulls(rd["date"], ev["date"], 7, weights=rd["persons"], n_surrogates=199,
-                      seed=2, start="2015-01-01", end="2018-12-31")
+    w = compare_nulls(
+        rd["date"],
+        ev["date"],
+        7,
+        weights=rd["persons"],
+        n_surrogates=199,
+        seed=2,
+        start="2015-01-01",
+        end="2018-12-31",
+    )
     assert "poisson" not in set(w["null"])
     with pytest.raises(ValueError, match="nulls contains"):
         compare_nulls(rd["date"], ev["date"], 7, nulls=("gaussian",))
@@ -209,10 +259,12 @@ def test_revolving_by_class_rows_and_notes():
     rng = np.random.default_rng(5)
     s = _stock(days, 100 + rng.normal(0, 3, days.size).cumsum())
     base = pd.Timestamp("2020-01-01")
-    ev = pd.DataFrame({
-        "date": [base + pd.Timedelta(days=d) for d in (55, 155, 255, 355, 900)],
-        "event_class": ["a", "a", "a", "a", "b"],
-    })
+    ev = pd.DataFrame(
+        {
+            "date": [base + pd.Timedelta(days=d) for d in (55, 155, 255, 355, 900)],
+            "event_class": ["a", "a", "a", "a", "b"],
+        }
+    )
     t = revolving_by_class(s, ev, ["a", "b"], window=20, seed=0)
     assert list(t["event_class"]) == ["a", "b"]
     assert t.loc[0, "n_events"] == 4 and 0 <= t.loc[0, "pvalue"] <= 1
@@ -223,8 +275,7 @@ def test_revolving_fft_null_equals_loop_over_shifts():
     from analysis.revolving import _pre_mask
 
     rng = np.random.default_rng(9)
-    days = np.unique(np.concatenate([[0], rng.choice(np.arange(1, 300), 40, replace=False),
-                                     [300]]))
+    days = np.unique(np.concatenate([[0], rng.choice(np.arange(1, 300), 40, replace=False), [300]]))
     s = _stock(days, 200 + rng.normal(0, 10, days.size).cumsum())
     ev = [pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(d)) for d in (40, 41, 150, 290)]
     r = revolving_door(s, ev, window=12, max_gap=30, seed=0)
@@ -240,8 +291,7 @@ def test_revolving_fft_null_equals_loop_over_shifts():
     for k in range(301):
         cum = np.concatenate([[0], np.cumsum(np.roll(ind, k))])
         pre = _pre_mask(ends, cum, 0, 12)
-        brute.append(rates[pre].mean() - rates[~pre].mean() if 0 < pre.sum() < pre.size
-                     else np.nan)
+        brute.append(rates[pre].mean() - rates[~pre].mean() if 0 < pre.sum() < pre.size else np.nan)
     np.testing.assert_allclose(r.null_distribution, np.array(brute), rtol=1e-9, atol=1e-9)
     assert r.null_distribution[0] == pytest.approx(r.statistic)
 

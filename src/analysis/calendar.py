@@ -67,8 +67,11 @@ def to_days(dates: Any, *, name: str = "dates") -> np.ndarray:
             "or Timestamp"
         )
     return (
-        parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed
-    ).to_numpy().astype("datetime64[D]").astype(np.int64)
+        (parsed.dt.tz_localize(None) if parsed.dt.tz is not None else parsed)
+        .to_numpy()
+        .astype("datetime64[D]")
+        .astype(np.int64)
+    )
 
 
 def to_day(date: Any, *, name: str = "date") -> int:
@@ -82,9 +85,7 @@ def from_days(days: Any) -> pd.DatetimeIndex:
     return pd.DatetimeIndex((_EPOCH + arr).astype("datetime64[ns]"))
 
 
-def daily_counts(
-    days: Any, start: int, end: int, weights: Any | None = None
-) -> np.ndarray:
+def daily_counts(days: Any, start: int, end: int, weights: Any | None = None) -> np.ndarray:
     """Count (or sum weights of) events per day on the closed range ``[start, end]``.
 
     Parameters
@@ -122,9 +123,7 @@ def daily_counts(
     return np.bincount(d - start, weights=w, minlength=n)
 
 
-def weekly_counts(
-    dates: Any, start: Any, end: Any, weights: Any | None = None
-) -> pd.Series:
+def weekly_counts(dates: Any, start: Any, end: Any, weights: Any | None = None) -> pd.Series:
     """Weekly totals (weeks starting Monday) over the period containing ``start`` to ``end``.
 
     Parameters
