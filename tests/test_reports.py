@@ -104,10 +104,15 @@ def test_parameter_validation_accepts_and_routes(project):
 
 def test_parse_cli_parameters(tmp_path):
     f = tmp_path / "p.yaml"
-    f.write_text("seed: 3\n02_coincidence:\n  window_days: 30\n")
-    g, per = reports.parse_cli_parameters(["direction=before", "02:null=uniform", "w=[7, 14]"], f)
-    assert g == {"seed": 3, "direction": "before", "w": [7, 14]}
-    assert per == {"02_coincidence": {"window_days": 30}, "02": {"null": "uniform"}}
+    f.write_text("seed: 3\n02_coincidence:\n  window_days: 30\n  period_end: 2020-01-01\n")
+    g, per = reports.parse_cli_parameters(
+        ["direction=before", "02:null=uniform", "w=[7, 14]", "period_start=2019-05-01"], f
+    )
+    assert g == {"seed": 3, "direction": "before", "w": [7, 14], "period_start": "2019-05-01"}
+    assert per == {
+        "02_coincidence": {"window_days": 30, "period_end": "2020-01-01"},
+        "02": {"null": "uniform"},
+    }
     with pytest.raises(ParameterError, match="expected name=value"):
         reports.parse_cli_parameters(["oops"])
     with pytest.raises(ParameterError, match="does not exist"):

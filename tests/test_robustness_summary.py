@@ -216,8 +216,13 @@ def test_answer_follows_decision_rule(frames):
     supported = PrimaryTests(table=fake, verdict="v", settings=res.settings)
     assert "more often than chance" in answer_html(supported)
     fake.loc[:, "supported"] = False
+    fake.loc[:, "naive_pvalue"] = [0.001, 0.5, 0.5, np.nan]
     none = PrimaryTests(table=fake, verdict="v", settings=res.settings)
     assert "does not show releases timed" in answer_html(none)
+    assert "naive test that ignores that bunching finds strong" in answer_html(none)
+    fake.loc[:, "naive_pvalue"] = [0.4, 0.5, 0.5, np.nan]
+    calm = PrimaryTests(table=fake, verdict="v", settings=res.settings)
+    assert "Even a naive test" in answer_html(calm)
 
 
 def test_compare_nulls_same_statistic_different_nulls():

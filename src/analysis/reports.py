@@ -317,9 +317,23 @@ def _coerce(text: str) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        value = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return text.strip()  # dates stay ISO strings, as the notebooks declare them
+    return value
+
+
+def _dates_to_text(value: Any) -> Any:
+    """YAML reads 2026-01-03 as a date; the notebooks take ISO strings."""
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _dates_to_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_to_text(v) for v in value]
+    return value
 
 
 def parse_cli_parameters(
@@ -350,6 +364,7 @@ def parse_cli_parameters(
             raise ParameterError(f"--params-file {str(path)!r} is not valid YAML: {exc}") from exc
         if not isinstance(loaded, dict):
             raise ParameterError(f"--params-file {str(path)!r} must hold a mapping of name: value")
+        loaded = _dates_to_text(loaded)
         for k, v in loaded.items():
             if isinstance(v, dict):
                 per_nb.setdefault(str(k), {}).update(v)

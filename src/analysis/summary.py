@@ -257,15 +257,21 @@ def answer_html(result: PrimaryTests) -> str:
     s = result.settings
     esc = html.escape
     sup = t[t["supported"]]
+    naive_hit = bool((t["naive_pvalue"] < s["alpha"]).any())
     if sup.empty:
+        contrast = (
+            "Releases and diplomatic events do bunch together in the same months, and a naive "
+            "test that ignores that bunching finds strong coincidence; but once"
+            if naive_hit
+            else "Even a naive test that ignores the bunching of releases finds little "
+            "coincidence; and once"
+        )
         lead = (
             "<p><b>Short answer: the record does not show releases timed to talks or sanctions "
-            "relief beyond what clustering explains.</b> Releases and diplomatic events do "
-            "bunch together in the same months, and a naive test that ignores that bunching "
-            "finds strong coincidence; but once releases are redrawn within their own "
-            f"{s['jitter_days']}-day bins (keeping the slow co-movement of both series), none "
-            f"of the {len(t)} pre-registered hypotheses passes the family-wise test at "
-            f"{s['alpha']}.</p>"
+            f"relief beyond what clustering explains.</b> {contrast} releases are redrawn within "
+            f"their own {s['jitter_days']}-day bins (keeping the slow co-movement of both "
+            f"series), none of the {len(t)} pre-registered hypotheses passes the family-wise "
+            f"test at {s['alpha']}.</p>"
         )
     else:
         lead = (
