@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from analysis.schemas import TABLES, TableSpec, schema_for
 
@@ -170,6 +169,8 @@ def _parse_csv(
 def _pandera_problems(
     path: Path, frame: pd.DataFrame, lines: list[int], spec: TableSpec
 ) -> list[Problem]:
+    import pandera.pandas as pa
+
     out: list[Problem] = []
     try:
         schema_for(spec).validate(frame, lazy=True)

@@ -11,8 +11,10 @@ The allowed values below are the data dictionary's (``data/README.md``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandera.pandas as pa
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 __all__ = [
     "ACTORS",
@@ -247,6 +249,8 @@ def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
 
     Check names are the rule names that :func:`analysis.data.validate_file` reports.
     """
+    import pandera.pandas as pa  # imported here: loading processed data does not need it
+
     cats = dict(spec.categories)
     cols: dict[str, pa.Column] = {}
     for col in spec.columns:
