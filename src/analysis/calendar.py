@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["daily_counts", "from_days", "to_day", "to_days", "weekly_counts"]
+__all__ = ["as_weights", "daily_counts", "from_days", "to_day", "to_days", "weekly_counts"]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -51,7 +51,7 @@ def to_days(dates: Any, *, name: str = "dates") -> np.ndarray:
         bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(arr)))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"{name}[{i}] = {arr[i]!r} is not a whole day number or a date")
+            raise ValueError(f"{name}[{i}] = {float(arr[i])!r} is not a whole day number or a date")
         return arr.astype(np.int64)
     series = pd.Series(np.asarray(values, dtype=object) if arr.dtype == object else arr)
     missing = series.isna().to_numpy()
@@ -149,3 +149,35 @@ def weekly_counts(dates: Any, start: Any, end: Any, weights: Any | None = None) 
     totals = np.bincount(week - week[0], weights=daily.astype(float))
     mondays = (np.arange(week[0], week[-1] + 1) * 7) - 3
     return pd.Series(totals, index=from_days(mondays), name="count")
+
+
+def as_weights(weights: Any, n: int, *, require_positive_sum: bool = False) -> np.ndarray:
+    """Check one weight per release (e.g. persons released) and return them as floats.
+
+    Parameters
+    ----------
+    weights : array-like
+        The weights.
+    n : int
+        Number of releases they must match.
+    require_positive_sum : bool, default False
+        Also refuse weights that are all zero.
+
+    Raises
+    ------
+    ValueError
+        Wrong length, a missing, infinite or negative weight (named by position), or (if asked)
+        a zero sum.
+    """
+    w = np.asarray(weights, dtype=float).ravel()
+    if w.size != n:
+        raise ValueError(f"weights has length {w.size}; it must match releases (length {n})")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"weights[{i}] = {float(w[i])!r} is not allowed; weights must be finite and >= 0"
+        )
+    if require_positive_sum and w.sum() <= 0:
+        raise ValueError("weights sum to 0; at least one release needs a positive weight")
+    return w

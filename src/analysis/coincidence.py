@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from analysis.calendar import from_days, to_day, to_days
+from analysis.calendar import as_weights, from_days, to_day, to_days
 from analysis.nulls import (
     NULL_ASSUMPTIONS,
     NULLS,
@@ -103,23 +103,6 @@ def _period(releases: np.ndarray, events: np.ndarray, start: Any, end: Any) -> t
                 "inside the observation period"
             )
     return s, e
-
-
-def _weights(weights: Any, n: int) -> np.ndarray | None:
-    if weights is None:
-        return None
-    w = np.asarray(weights, dtype=float).ravel()
-    if w.size != n:
-        raise ValueError(f"weights has length {w.size}; it must match releases (length {n})")
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"weights[{i}] = {float(w[i])!r} is not allowed; weights must be finite and >= 0"
-        )
-    if w.sum() <= 0:
-        raise ValueError("weights sum to 0; at least one release needs a positive weight")
-    return w
 
 
 def _choice(value: Any, name: str, allowed: tuple[str, ...]) -> str:
@@ -567,7 +550,7 @@ def coincidence_test(
         jitter_days = _check_int(jitter_days, "jitter_days", 1)
     cluster_gap = _check_int(cluster_gap, "cluster_gap", 0)
     n_bootstrap = _check_int(n_bootstrap, "n_bootstrap", 0)
-    w = _weights(weights, r.size)
+    w = None if weights is None else as_weights(weights, r.size, require_positive_sum=True)
     if w is not None and null == "poisson":
         raise ValueError(
             "weights are not allowed with null = 'poisson' (the analytic test counts releases); "

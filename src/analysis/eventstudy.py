@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.calendar import daily_counts, from_days, to_day, to_days
+from analysis.calendar import as_weights, daily_counts, from_days, to_day, to_days
 from analysis.multitest import _TextResult
 
 __all__ = ["EventStudyResult", "event_study"]
@@ -294,17 +294,7 @@ def event_study(
             f"[{from_days([s])[0].date()}, {from_days([e])[0].date()}]"
         )
     if weights is not None:
-        w = np.asarray(weights, dtype=float)
-        if w.shape != r.shape:
-            raise ValueError(
-                f"weights has length {w.size}; it must have one value per release ({r.size})"
-            )
-        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(
-                f"weights[{i}] = {float(w[i])} is not allowed; weights must be finite and >= 0"
-            )
+        w = as_weights(weights, r.size)
     ev_all = to_days(events, name="events")
     ev = np.unique(ev_all)
     ev = ev[(ev - hw >= s) & (ev + hw <= e)]

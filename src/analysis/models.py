@@ -28,7 +28,7 @@ import statsmodels.api as sm
 from scipy.optimize import minimize_scalar
 from statsmodels.tsa.stattools import grangercausalitytests
 
-from analysis.calendar import from_days, to_day, to_days
+from analysis.calendar import as_weights, from_days, to_day, to_days
 from analysis.multitest import _TextResult
 
 __all__ = [
@@ -149,17 +149,7 @@ def build_weekly_panel(
         "episodes": np.bincount(_week_of(r) - w0, minlength=n).astype(np.int64),
     }
     if weights is not None:
-        wt = np.asarray(weights, dtype=float)
-        if wt.shape != r.shape:
-            raise ValueError(
-                f"weights has length {wt.size}; it must have one value per release ({r.size})"
-            )
-        bad = np.flatnonzero(~np.isfinite(wt) | (wt < 0))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(
-                f"weights[{i}] = {float(wt[i])} is not allowed; weights must be finite and >= 0"
-            )
+        wt = as_weights(weights, r.size)
         cols["persons"] = np.bincount(_week_of(r) - w0, weights=wt, minlength=n)
     cols["days"] = np.bincount(_week_of(all_days) - w0, minlength=n).astype(np.int64)
     cols["trend"] = (weeks - w0) * 7 / 365.25
