@@ -56,3 +56,26 @@ def test_report_page_embeds_figures_and_answer(rerun):
     assert page.count("data:image/png;base64") >= 1
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Short answer" in index and "02_coincidence.html" in index
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_checkable(path):
+    """Each notebook pins the project kernel, has a parameters cell, and stores the reference
+    key numbers that nbval compares (an empty reference would make nbval pass vacuously)."""
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert sum("parameters" in t for t in tags) == 1
+    key = [c for c in nb.cells if reports.KEY_NUMBERS_TAG in c.metadata.get("tags", [])]
+    assert len(key) == 1 and key[0].source.startswith("# NBVAL_CHECK_OUTPUT")
+    stored = reports.read_key_numbers(nb)
+    assert stored, f"{path.name}: no stored key numbers; run --update-key-numbers"
+    others = [c for c in nb.cells if c.cell_type == "code" and c not in key]
+    assert all(not c.get("outputs") for c in others), "only the key numbers are stored"
+
+
+def test_seven_notebooks_in_reading_order():
+    assert [p.name[:3] for p in NOTEBOOKS] == [f"0{i}_" for i in range(1, 8)]

@@ -108,7 +108,10 @@ def plot_irr(
     ax.set_xscale("log")
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     ax.xaxis.set_major_formatter(plain)
-    ax.xaxis.set_minor_formatter(plain)
+    # label only 1-2-5 minor ticks so that labels do not overlap below 1
+    ax.xaxis.set_minor_formatter(
+        FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.1e}"[0] in "25" else "")
+    )
     ax.set_yticks(y, list(tab.index))
     ax.set_xlabel("incidence-rate ratio (95% CI, HAC)")
     ax.set_ylabel("term")
