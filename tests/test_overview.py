@@ -38,6 +38,7 @@ def _frames() -> dict[str, pd.DataFrame]:
             "date_precision": ["day", "month", "day"],
             "n_released": pd.array([5, None, 20], dtype="Int64"),
             "mechanism": ["pardon", "unknown", "amnesty"],
+            "linked_event_id": pd.array([None, "dip-20200105-1", None], dtype="string"),
             "source_name": ["A", "B", "B"],
         }
     )
@@ -101,6 +102,7 @@ def test_data_overview_numbers():
     o = overview.data_overview(_frames(), "2020-01-01", "2020-12-31")
     assert (o.n_counts, o.n_releases, o.n_releases_day) == (5, 3, 2)
     assert o.persons_released_reported == 25.0
+    assert o.n_linked == 1
     assert (o.peak_prisoners, o.peak_date) == (152.0, "2020-02-01")
     assert (o.last_prisoners, o.last_date) == (90.0, "2020-03-01")
     assert o.n_events == {"negotiation": 1, "sanctions_relief": 1, "statement": 1}

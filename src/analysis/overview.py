@@ -217,6 +217,7 @@ class DataOverview:
     peak_date: str
     last_prisoners: float
     last_date: str
+    n_linked: int = 0
     reporters: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -228,6 +229,8 @@ class DataOverview:
             "the day)",
             f"  persons in release episodes  {self.persons_released_reported:.0f} "
             "(sum of best figures; sub-groups may overlap)",
+            f"  linked by their source       {self.n_linked} episodes (the source itself ties "
+            "the release to a listed event)",
             f"  Foro Penal peak count        {self.peak_prisoners:.0f} on {self.peak_date}",
             f"  Foro Penal latest count      {self.last_prisoners:.0f} on {self.last_date}",
             "  events by class:",
@@ -262,5 +265,6 @@ def data_overview(frames: dict[str, pd.DataFrame], start: Any, end: Any) -> Data
         peak_date=str(fp.idxmax().date()),
         last_prisoners=float(fp.iloc[-1]),
         last_date=str(fp.index[-1].date()),
+        n_linked=int(rel["linked_event_id"].notna().sum()) if "linked_event_id" in rel else 0,
         reporters={k: int(v) for k, v in pc["reported_by"].value_counts().sort_index().items()},
     )
