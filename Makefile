@@ -46,8 +46,11 @@ nbtest: $(PROCESSED_STAMP)
 
 test: lint unit nbtest
 
+# Jupyter refuses to run as root without --allow-root (containers, CI machines)
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: $(PROCESSED_STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
