@@ -168,3 +168,19 @@ def test_datapackage_is_current():
     rel = next(r for r in pkg["resources"] if r["name"] == "releases")
     mech = next(f for f in rel["schema"]["fields"] if f["name"] == "mechanism")
     assert mech["constraints"]["enum"] == list(dict(REL.categories)["mechanism"])
+
+
+def test_cli_validate_and_build_exit_codes(tmp_path, monkeypatch, capsys):
+    root = _copy_raw(tmp_path)
+    monkeypatch.setenv("BARGAINING_CHIP_ROOT", str(root))
+    assert data.main(["validate"]) == 0
+    assert "releases: " in capsys.readouterr().out
+    path = root / "data" / "raw" / "prisoner_counts.csv"
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[1] = text[1].replace(",day,", ",fortnight,", 1)
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    assert data.main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert "prisoner_counts.csv:2 column 'date_precision' value 'fortnight'" in err
+    assert "nothing was written" in err
+    assert not (root / "data" / "processed").exists()
