@@ -49,6 +49,7 @@ def _frames() -> dict[str, pd.DataFrame]:
             "date_precision": ["day", "day", "week"],
             "event_class": ["negotiation", "sanctions_relief", "statement"],
             "describes_release": pd.array([False, False, True], dtype="boolean"),
+            "found_via": ["event_search", "release_source", "event_search"],
         }
     )
     san = pd.DataFrame({"source_name": ["C"], "date": d(["2020-01-20"])})
@@ -87,7 +88,11 @@ def test_release_dates_precision_filter():
 
 def test_select_events_default_excludes_statements():
     ev = overview.select_events(_frames()["events"], precision=("day", "week"))
-    assert list(ev["event_class"]) == ["negotiation", "sanctions_relief"]
+    assert list(ev["event_class"]) == ["negotiation"]  # the relief row was found via a release
+    ev_all = overview.select_events(
+        _frames()["events"], precision=("day", "week"), include_release_sourced=True
+    )
+    assert list(ev_all["event_class"]) == ["negotiation", "sanctions_relief"]
     ev2 = overview.select_events(_frames()["events"], ["statement"], precision=("week",))
     assert ev2.empty  # it describes a release itself
     ev3 = overview.select_events(

@@ -390,6 +390,7 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "kind": dip["subtype"],
             "event_class": dip["subtype"].map(EVENT_CLASSES),
             "describes_release": dip["describes_release"],
+            "found_via": dip["found_via"],
             "description": dip["description"],
         }
     )
@@ -402,6 +403,7 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "kind": san["instrument"],
             "event_class": san["direction"].map(EVENT_CLASSES),
             "describes_release": pd.array([False] * len(san), dtype="boolean"),
+            "found_via": "event_search",
             "description": san["description"],
         }
     )

@@ -123,12 +123,16 @@ def select_events(
     end: Any = None,
     precision: Sequence[str] = ("day",),
     exclude_release_events: bool = True,
+    include_release_sourced: bool = False,
 ) -> pd.DataFrame:
     """Events of the given classes (default :data:`DEFAULT_EVENT_CLASSES`) in a period.
 
     Rows whose event *is* a release (``describes_release``: a swap, a release report or an
     announcement of releases) are dropped by default: counting them as events would make the
-    coincidence of releases with "events" true by construction.
+    coincidence of releases with "events" true by construction. So are events found only because
+    a release's source named them (``found_via == "release_source"``): they were selected
+    through releases, which biases a timing test towards coincidence. Set
+    ``include_release_sourced=True`` to keep them (e.g. for a sensitivity check).
 
     Raises
     ------
@@ -144,6 +148,8 @@ def select_events(
     df = df[df["event_class"].isin(classes) & df["date_precision"].isin(list(precision))]
     if exclude_release_events and "describes_release" in df:
         df = df[~df["describes_release"].fillna(False).astype(bool)]
+    if not include_release_sourced and "found_via" in df:
+        df = df[df["found_via"].fillna("event_search") != "release_source"]
     return df.reset_index(drop=True)
 
 

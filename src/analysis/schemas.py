@@ -21,6 +21,7 @@ __all__ = [
     "DATE_PRECISIONS",
     "DIPLOMATIC_SUBTYPES",
     "DIRECTIONS",
+    "FOUND_VIA",
     "INSTRUMENTS",
     "MECHANISMS",
     "REPORTERS",
@@ -68,6 +69,10 @@ DIPLOMATIC_SUBTYPES = (
     "other",
 )
 BOOLEANS = ("true", "false")
+#: How a diplomatic row was found: by searching for diplomatic events (``event_search``), or only
+#: because a release's source named it (``release_source``). Events of the second kind are
+#: selected *through* releases, so timing tests leave them out by default (selection bias).
+FOUND_VIA = ("event_search", "release_source")
 
 _SOURCE = ("source_url", "source_name", "evidence", "additional_sources")
 
@@ -214,6 +219,7 @@ TABLES: dict[str, TableSpec] = {
             "mediator",
             "description",
             "describes_release",
+            "found_via",
             *_SOURCE,
         ),
         required=(
@@ -223,9 +229,14 @@ TABLES: dict[str, TableSpec] = {
             "subtype",
             "description",
             "describes_release",
+            "found_via",
             *_SOURCE[:3],
         ),
-        categories=(("date_precision", DATE_PRECISIONS), ("subtype", DIPLOMATIC_SUBTYPES)),
+        categories=(
+            ("date_precision", DATE_PRECISIONS),
+            ("subtype", DIPLOMATIC_SUBTYPES),
+            ("found_via", FOUND_VIA),
+        ),
         dates=("date", "end_date"),
         booleans=("describes_release",),
     ),
