@@ -631,7 +631,7 @@ def _failure_info(exc: BaseException) -> tuple[int | None, str]:
 
 
 def _run_one(
-    nb_path: Path, params: dict[str, Any], staging: Path, root: Path, kernel: str
+    nb_path: Path, params: dict[str, Any], staging: Path, kernel: str
 ) -> tuple[NotebookRun, Path | None, Path | None]:
     import nbformat
     import papermill as pm
@@ -750,7 +750,7 @@ def run_reports(
         bar = tqdm(books, desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
         for nb_path in bar:
             bar.set_postfix_str(nb_path.stem)
-            run, nb_out, html_out = _run_one(nb_path, params[nb_path.stem], staging, root, kernel)
+            run, nb_out, html_out = _run_one(nb_path, params[nb_path.stem], staging, kernel)
             if run.status == "ok" and nb_out and html_out:
                 os.replace(nb_out, out_dir / nb_out.name)
                 os.replace(html_out, out_dir / html_out.name)

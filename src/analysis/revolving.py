@@ -209,19 +209,13 @@ def revolving_door(
     ind = np.zeros(T, dtype=np.int64)
     np.add.at(ind, ev - s, 1)
 
-    def stat(ind_days: np.ndarray) -> tuple[float, np.ndarray]:
-        cum = np.concatenate([[0], np.cumsum(ind_days)])
-        pre = _pre_mask(ends, cum, s, window)
-        if pre.sum() == 0 or (~pre).sum() == 0:
-            return np.nan, pre
-        return float(rates[pre].mean() - rates[~pre].mean()), pre
-
-    observed, pre = stat(ind)
+    pre = _pre_mask(ends, np.concatenate([[0], np.cumsum(ind)]), s, window)
     if pre.sum() < 2 or (~pre).sum() < 2:
         raise ValueError(
             f"{int(pre.sum())} pre-event and {int((~pre).sum())} other intervals; need >= 2 of "
             "each (widen window or max_gap, or use a longer period)"
         )
+    observed = float(rates[pre].mean() - rates[~pre].mean())
     null = _shift_null(ends - s, rates, ind, window)
     finite = null[np.isfinite(null)]
     pvalue = float(np.mean(finite >= observed - 1e-12))
