@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
-RAW    := $(wildcard data/raw/*.csv)
+RAW    := $(wildcard data/raw/*/*.csv)
 PROCESSED_STAMP := data/processed/.built
 
 .PHONY: help env data report test unit nbtest lab lint lock bench clean
@@ -30,7 +30,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP)
 
-$(PROCESSED_STAMP): $(STAMP) $(RAW) $(wildcard src/analysis/data.py src/analysis/schemas.py)
+$(PROCESSED_STAMP): $(STAMP) $(RAW) $(wildcard src/analysis/data.py src/analysis/schemas.py src/analysis/settings.py)
 	$(PY) -m analysis.data build
 
 data: $(PROCESSED_STAMP)

@@ -67,9 +67,10 @@ def test_all_problems_collected_in_one_pass(tmp_path):
     assert all(p.line == 3 for p in problems if p.column in {"date_precision", "mechanism"})
 
 
-def _copy_raw(tmp_path: Path) -> Path:
+def _copy_raw(tmp_path: Path, countries: tuple[str, ...] = ("venezuela",)) -> Path:
     root = tmp_path / "proj"
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
+    for country in countries:
+        shutil.copytree(ROOT / "data" / "raw" / country, root / "data" / "raw" / country)
     (root / "pyproject.toml").write_text("")
     return root
 
@@ -79,14 +80,14 @@ def test_failed_validation_writes_nothing(tmp_path):
     out = root / "data" / "processed"
     out.mkdir()
     (out / "keep.txt").write_text("previous good output")
-    path = root / "data" / "raw" / "sanctions.csv"
+    path = root / "data" / "raw" / "venezuela" / "sanctions.csv"
     rows = list(csv.reader(path.open(encoding="utf-8")))
     rows[1][4] = "sideways"  # direction
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(rows)
     with pytest.raises(data.DataValidationError) as exc:
         data.build(root)
-    assert "sanctions.csv:2 column 'direction' value 'sideways'" in str(exc.value)
+    assert "venezuela/sanctions.csv:2 column 'direction' value 'sideways'" in str(exc.value)
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
@@ -108,7 +109,7 @@ def test_build_is_byte_identical(tmp_path):
     root = _copy_raw(tmp_path)
 
     def digest() -> dict[str, str]:
-        out = root / "data" / "processed"
+        out = root / "data" / "processed" / "venezuela"
         return {
             p.name: hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(out.iterdir())
@@ -144,13 +145,14 @@ def test_coverage_table_counts_rows():
 def test_readme_coverage_block_is_current(tmp_path):
     frames = data.load_raw(ROOT)
     block = data._coverage_markdown(data.coverage_table(frames))
+    # the block of every country present is in the README, under its label
     readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
     assert block in readme, "data/README.md coverage is stale: run `python -m analysis.data readme`"
 
 
 def test_linked_event_id_must_exist(tmp_path):
     root = _copy_raw(tmp_path)
-    path = root / "data" / "raw" / "releases.csv"
+    path = root / "data" / "raw" / "venezuela" / "releases.csv"
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     rows[0]["linked_event_id"] = "dip-19990101-9"
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -165,7 +167,8 @@ def test_datapackage_is_current():
     committed = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
     assert committed == data._datapackage_text(), "run `python -m analysis.data readme`"
     pkg = data.datapackage()
-    rel = next(r for r in pkg["resources"] if r["name"] == "releases")
+    rel = next(r for r in pkg["resources"] if r["name"] == "venezuela-releases")
+    assert rel["path"] == "raw/venezuela/releases.csv"
     mech = next(f for f in rel["schema"]["fields"] if f["name"] == "mechanism")
     assert mech["constraints"]["enum"] == list(dict(REL.categories)["mechanism"])
 
@@ -174,13 +177,13 @@ def test_cli_validate_and_build_exit_codes(tmp_path, monkeypatch, capsys):
     root = _copy_raw(tmp_path)
     monkeypatch.setenv("BARGAINING_CHIP_ROOT", str(root))
     assert data.main(["validate"]) == 0
-    assert "releases: " in capsys.readouterr().out
-    path = root / "data" / "raw" / "prisoner_counts.csv"
+    assert "venezuela/releases: " in capsys.readouterr().out
+    path = root / "data" / "raw" / "venezuela" / "prisoner_counts.csv"
     text = path.read_text(encoding="utf-8").splitlines()
     text[1] = text[1].replace(",day,", ",fortnight,", 1)
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
     assert data.main(["build"]) == 1
     err = capsys.readouterr().err
-    assert "prisoner_counts.csv:2 column 'date_precision' value 'fortnight'" in err
+    assert "venezuela/prisoner_counts.csv:2 column 'date_precision' value 'fortnight'" in err
     assert "nothing was written" in err
     assert not (root / "data" / "processed").exists()

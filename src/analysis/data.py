@@ -26,6 +26,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.schemas import TABLES, TableSpec, schema_for
+from analysis.settings import (
+    COUNTRIES,
+    DEFAULT_COUNTRY,
+    country_settings,
+    processed_dir,
+    project_root,
+    raw_dir,
+)
 
 __all__ = [
     "EVENT_CLASSES",
@@ -60,6 +68,7 @@ EVENT_CLASSES: dict[str, str] = {
 }
 
 _ORDER = ("prisoner_counts", "releases", "sanctions", "diplomatic")
+_LINKED = ("release_nationalities",)
 
 
 @dataclass(frozen=True)
@@ -88,17 +97,15 @@ class DataValidationError(ValueError):
         super().__init__(head + "\n".join(f"  {p}" for p in problems))
 
 
-def raw_dir(root: str | os.PathLike[str] | None = None) -> Path:
-    """``data/raw`` of the project (see :func:`analysis.reports.project_root`)."""
-    from analysis.reports import project_root
-
-    return (Path(root) if root else project_root()) / "data" / "raw"
+def _label(path: Path) -> str:
+    """How a file is named in messages: ``<country>/<file>`` inside ``data/raw``, else its name."""
+    return f"{path.parent.name}/{path.name}" if path.parent.parent.name == "raw" else path.name
 
 
 def _read_text(path: Path, problems: list[Problem]) -> str | None:
     data = path.read_bytes()
     if not data.strip():
-        problems.append(Problem(path.name, None, None, None, "file is empty"))
+        problems.append(Problem(_label(path), None, None, None, "file is empty"))
         return None
     try:
         text = data.decode("utf-8")
@@ -106,7 +113,7 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         line = data[: exc.start].count(b"\n") + 1
         bad = data[exc.start : exc.end]
         problems.append(
-            Problem(path.name, line, None, repr(bad)[2:-1], "file must be UTF-8 encoded")
+            Problem(_label(path), line, None, repr(bad)[2:-1], "file must be UTF-8 encoded")
         )
         return None
     return text.removeprefix("\ufeff")
@@ -119,18 +126,18 @@ def _parse_csv(
     try:
         header = next(reader)
     except StopIteration:
-        problems.append(Problem(path.name, None, None, None, "file is empty"))
+        problems.append(Problem(_label(path), None, None, None, "file is empty"))
         return None
     header = [h.strip() for h in header]
-    missing = [c for c in spec.columns if c not in header]
+    missing = [c for c in spec.columns if c not in header and c not in spec.optional]
     for c in missing:
-        problems.append(Problem(path.name, 1, c, None, "required column is missing"))
+        problems.append(Problem(_label(path), 1, c, None, "required column is missing"))
     for c in header:
         if c not in spec.columns:
-            problems.append(Problem(path.name, 1, c, None, "unknown column (see data/README.md)"))
+            problems.append(Problem(_label(path), 1, c, None, "unknown column (see data/README.md)"))
     dupes = sorted({c for c in header if header.count(c) > 1})
     for c in dupes:
-        problems.append(Problem(path.name, 1, c, None, "column appears more than once"))
+        problems.append(Problem(_label(path), 1, c, None, "column appears more than once"))
     rows: list[list[str]] = []
     lines: list[int] = []
     prev = reader.line_num
@@ -143,7 +150,7 @@ def _parse_csv(
             if len(rec) != len(header):
                 problems.append(
                     Problem(
-                        path.name,
+                        _label(path),
                         start,
                         None,
                         None,
@@ -154,15 +161,18 @@ def _parse_csv(
             rows.append([f.strip() for f in rec])
             lines.append(start)
     except csv.Error as exc:
-        problems.append(Problem(path.name, reader.line_num, None, None, f"malformed CSV: {exc}"))
+        problems.append(Problem(_label(path), reader.line_num, None, None, f"malformed CSV: {exc}"))
         return None
     if not rows and not missing:
-        problems.append(Problem(path.name, None, None, None, "file has a header but no rows"))
+        problems.append(Problem(_label(path), None, None, None, "file has a header but no rows"))
     if missing or dupes:
         return None
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame = frame.replace("", None)
     frame = frame.astype({c: "str" for c in header}).where(frame.notna(), None)
+    for c in spec.optional:
+        if c not in frame.columns:
+            frame[c] = pd.Series([None] * len(frame), dtype=object)
     return frame, lines
 
 
@@ -191,7 +201,7 @@ def _pandera_problems(
             else:
                 rule = check
                 value = None if pd.isna(rec.failure_case) else str(rec.failure_case)
-            out.append(Problem(path.name, line, str(rec.column), value, rule))
+            out.append(Problem(_label(path), line, str(rec.column), value, rule))
     return out
 
 
@@ -208,7 +218,7 @@ def _cross_problems(
         for i in np.flatnonzero((lo > hi).to_numpy()):
             out.append(
                 Problem(
-                    path.name,
+                    _label(path),
                     lines[i],
                     "n_released_min",
                     f"{lo[i]:.0f} > {hi[i]:.0f}",
@@ -218,7 +228,7 @@ def _cross_problems(
         for i in np.flatnonzero(((best < lo) | (best > hi)).to_numpy()):
             out.append(
                 Problem(
-                    path.name,
+                    _label(path),
                     lines[i],
                     "n_released",
                     f"{best[i]:.0f}",
@@ -228,7 +238,7 @@ def _cross_problems(
         for i in np.flatnonzero((best.notna() & frame["reported_by"].isna()).to_numpy()):
             out.append(
                 Problem(
-                    path.name,
+                    _label(path),
                     lines[i],
                     "reported_by",
                     None,
@@ -241,7 +251,7 @@ def _cross_problems(
         for i in np.flatnonzero((e < s).to_numpy()):
             out.append(
                 Problem(
-                    path.name,
+                    _label(path),
                     lines[i],
                     "end_date",
                     frame["end_date"].iloc[i],
@@ -254,7 +264,7 @@ def _cross_problems(
             if id_.split("-")[1] != date.replace("-", ""):
                 out.append(
                     Problem(
-                        path.name,
+                        _label(path),
                         lines[i],
                         "id",
                         id_,
@@ -286,7 +296,7 @@ def validate_file(
     path = Path(path)
     problems: list[Problem] = []
     if not path.is_file():
-        return None, [Problem(path.name, None, None, None, f"file not found at {path}")]
+        return None, [Problem(_label(path), None, None, None, f"file not found at {path}")]
     text = _read_text(path, problems)
     if text is None:
         return None, problems
@@ -318,42 +328,52 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     return out.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
 
 
-def load_raw(root: str | os.PathLike[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Validate and load the four curated tables with proper dtypes.
+def load_raw(
+    root: str | os.PathLike[str] | None = None, country: str = DEFAULT_COUNTRY
+) -> dict[str, pd.DataFrame]:
+    """Validate and load one country's curated tables with proper dtypes.
 
     Parameters
     ----------
     root : path, optional
         Project root (default: found from the working directory).
+    country : str
+        A key of :data:`analysis.settings.COUNTRIES`; the tables are in ``data/raw/<country>/``.
 
     Returns
     -------
     dict of DataFrame
-        ``prisoner_counts``, ``releases``, ``sanctions``, ``diplomatic``, sorted by date and id;
-        dates as ``datetime64``, counts as nullable ``Int64``.
+        ``prisoner_counts``, ``releases``, ``sanctions``, ``diplomatic`` (and
+        ``release_nationalities`` where the country has it), sorted by date and id; dates as
+        ``datetime64``, counts as nullable ``Int64``.
 
     Raises
     ------
     DataValidationError
         With every problem of every file, located to file, line, column and value.
+    ValueError
+        For an unknown ``country``.
     """
-    folder = raw_dir(root)
+    folder = raw_dir(root, country)
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
-    for name in _ORDER:
+    for name in (*_ORDER, *_LINKED):
         spec = TABLES[name]
-        frame, found = validate_file(folder / spec.filename, spec)
+        path = folder / spec.filename
+        if not spec.table_required and not path.is_file():
+            continue
+        frame, found = validate_file(path, spec)
         problems.extend(found)
         if frame is not None and not found:
             frames[name] = _typed(frame, spec)
     if not problems:
-        problems.extend(_link_problems(frames))
+        problems.extend(_link_problems(frames, country))
     if problems:
         raise DataValidationError(problems)
     return frames
 
 
-def _link_problems(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
+def _link_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:
     known = set(frames["sanctions"]["id"]) | set(frames["diplomatic"]["id"])
     out = []
     rel = frames["releases"]
@@ -361,13 +381,41 @@ def _link_problems(frames: Mapping[str, pd.DataFrame]) -> list[Problem]:
         if isinstance(link, str) and link and link not in known:
             out.append(
                 Problem(
-                    "releases.csv",
+                    f"{country}/releases.csv",
                     None,
                     "linked_event_id",
                     link,
                     f"row {rid}: linked_event_id must name an id in sanctions or diplomatic",
                 )
             )
+    if "release_nationalities" in frames:
+        out.extend(_nationality_problems(frames["release_nationalities"], rel, country))
+    return out
+
+
+def _nationality_problems(nat: pd.DataFrame, rel: pd.DataFrame, country: str) -> list[Problem]:
+    """Each nationality row names a release; persons per episode never exceed its largest figure."""
+    where = f"{country}/release_nationalities.csv"
+    iso3 = country_settings(country).iso3
+    top = rel.set_index("id")["n_released_max"].fillna(rel.set_index("id")["n_released"])
+    out = []
+    for r in nat.itertuples(index=False):
+        if r.release_id not in top.index:
+            rule = f"row {r.id}: release_id must name an id in releases"
+            out.append(Problem(where, None, "release_id", r.release_id, rule))
+        if r.nationality == iso3:
+            rule = f"row {r.id}: nationality must be foreign ({iso3} is the country itself)"
+            out.append(Problem(where, None, "nationality", r.nationality, rule))
+    known = nat[nat["release_id"].isin(top.index)]
+    total = known.groupby("release_id")["n_persons"].sum(min_count=1)
+    for rid, n in total.items():
+        cap = top.get(rid)
+        if pd.notna(n) and pd.notna(cap) and int(n) > int(cap):
+            rule = (
+                f"release {rid}: n_persons over its nationalities ({int(n)}) must not exceed "
+                f"the episode's largest reported total ({int(cap)})"
+            )
+            out.append(Problem(where, None, "n_persons", str(int(n)), rule))
     return out
 
 
@@ -391,6 +439,7 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "event_class": dip["subtype"].map(EVENT_CLASSES),
             "describes_release": dip["describes_release"],
             "found_via": dip["found_via"],
+            "counterparts": dip["counterparts"],
             "description": dip["description"],
         }
     )
@@ -404,6 +453,7 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "event_class": san["direction"].map(EVENT_CLASSES),
             "describes_release": pd.array([False] * len(san), dtype="boolean"),
             "found_via": "event_search",
+            "counterparts": san["counterparts"],
             "description": san["description"],
         }
     )
@@ -443,64 +493,112 @@ def _write_table(df: pd.DataFrame, folder: Path, name: str) -> None:
     pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
 
 
+def countries_present(root: str | os.PathLike[str] | None = None) -> list[str]:
+    """Countries of :data:`analysis.settings.COUNTRIES` that have a folder in ``data/raw``."""
+    base = Path(root) if root else project_root()
+    return [c for c in COUNTRIES if (base / "data" / "raw" / c).is_dir()]
+
+
+def _build_country(frames: Mapping[str, pd.DataFrame], dest: Path) -> None:
+    outputs = dict(frames)
+    outputs["events"] = event_calendar(frames)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, df in outputs.items():
+        _write_table(df, dest, name)
+    cov = coverage_table(frames)
+    cov.reset_index().astype({"year": "string"}).to_csv(
+        dest / "coverage.csv", index=False, lineterminator="\n"
+    )
+
+
 def build(
     root: str | os.PathLike[str] | None = None,
     out: str | os.PathLike[str] | None = None,
-) -> dict[str, pd.DataFrame]:
+    countries: Iterable[str] | None = None,
+) -> dict[str, dict[str, pd.DataFrame]]:
     """Validate ``data/raw`` and write ``data/processed`` (Parquet and CSV), all or nothing.
 
-    Writes the four tables, ``events`` (see :func:`event_calendar`), ``coverage`` (see
-    :func:`coverage_table`) and ``coverage.md``. Files are written to a temporary folder and
-    moved into place only when all are complete.
+    For each country, ``data/processed/<country>/`` gets its tables, ``events`` (see
+    :func:`event_calendar`) and ``coverage`` (see :func:`coverage_table`); ``coverage.md`` at the
+    top holds every country's coverage. Every country is validated first; files are written to a
+    temporary folder and moved into place only when all are complete.
+
+    Parameters
+    ----------
+    root : path, optional
+        Project root.
+    out : path, optional
+        Destination (default ``data/processed``).
+    countries : iterable of str, optional
+        Default: every country with a folder in ``data/raw``.
+
+    Returns
+    -------
+    dict
+        Country -> its tables (as written).
 
     Raises
     ------
     DataValidationError
-        If validation fails; ``data/processed`` is then left as it was.
+        With the problems of every country; ``data/processed`` is then left as it was.
     """
-    from analysis.reports import project_root
-
     base = Path(root) if root else project_root()
-    frames = load_raw(base)
-    outputs = dict(frames)
-    outputs["events"] = event_calendar(frames)
-    cov = coverage_table(frames)
+    names = list(countries) if countries is not None else countries_present(base)
+    frames, problems = {}, []
+    for c in names:
+        try:
+            frames[c] = load_raw(base, c)
+        except DataValidationError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataValidationError(problems)
     dest = Path(out) if out else base / "data" / "processed"
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest, prefix=".build-") as tmp:
         t = Path(tmp)
-        for name, df in outputs.items():
-            _write_table(df, t, name)
-        cov.reset_index().astype({"year": "string"}).to_csv(
-            t / "coverage.csv", index=False, lineterminator="\n"
+        for c, fr in frames.items():
+            _build_country(fr, t / c)
+        md = "".join(
+            f"\n**{country_settings(c).label}**\n\n{_coverage_markdown(coverage_table(fr))}\n"
+            for c, fr in frames.items()
         )
-        (t / "coverage.md").write_text(_coverage_markdown(cov) + "\n", encoding="utf-8")
+        (t / "coverage.md").write_text(md.lstrip("\n"), encoding="utf-8")
         for f in sorted(t.iterdir()):
-            os.replace(f, dest / f.name)
+            target = dest / f.name
+            if f.is_dir() and target.exists():
+                import shutil
+
+                shutil.rmtree(target)
+            os.replace(f, target)
     (dest / ".built").write_text("ok\n", encoding="utf-8")
-    return outputs
+    return frames
 
 
 def load_processed(
-    root: str | os.PathLike[str] | None = None, tables: Iterable[str] | None = None
+    root: str | os.PathLike[str] | None = None,
+    tables: Iterable[str] | None = None,
+    country: str = DEFAULT_COUNTRY,
 ) -> dict[str, pd.DataFrame]:
-    """Load the Parquet tables of ``data/processed`` (run ``make data`` first).
+    """Load one country's Parquet tables from ``data/processed/<country>`` (run ``make data``).
 
     Parameters
     ----------
     root : path, optional
         Project root.
     tables : iterable of str, optional
-        Subset of ``prisoner_counts``, ``releases``, ``sanctions``, ``diplomatic``, ``events``.
+        Subset of ``prisoner_counts``, ``releases``, ``sanctions``, ``diplomatic``, ``events``
+        (and ``release_nationalities`` where the country has it).
+    country : str
+        A key of :data:`analysis.settings.COUNTRIES` (default ``"venezuela"``).
 
     Raises
     ------
     FileNotFoundError
         If a table has not been built, with the command that builds it.
+    ValueError
+        For an unknown ``country``.
     """
-    from analysis.reports import project_root
-
-    folder = (Path(root) if root else project_root()) / "data" / "processed"
+    folder = processed_dir(root, country)
     names = list(tables) if tables else [*_ORDER, "events"]
     out = {}
     for name in names:
@@ -508,13 +606,15 @@ def load_processed(
         if not p.is_file():
             raise FileNotFoundError(f"{p} not found; build it with `make data`")
         out[name] = pd.read_parquet(p)
+    if tables is None:
+        extra = folder / "release_nationalities.parquet"
+        if extra.is_file():
+            out["release_nationalities"] = pd.read_parquet(extra)
     return out
 
 
 def update_readme_coverage(root: str | os.PathLike[str] | None = None) -> bool:
     """Rewrite the generated coverage block of ``data/README.md``; True if it changed."""
-    from analysis.reports import project_root
-
     base = Path(root) if root else project_root()
     readme = base / "data" / "README.md"
     block = (base / "data" / "processed" / "coverage.md").read_text(encoding="utf-8")
@@ -529,15 +629,34 @@ def update_readme_coverage(root: str | os.PathLike[str] | None = None) -> bool:
     return False
 
 
-def datapackage(spec_tables: Mapping[str, TableSpec] | None = None) -> dict:
-    """The Frictionless data-package descriptor of the four raw tables (``data/datapackage.json``).
+def _tables_on_disk(root: str | os.PathLike[str] | None = None) -> dict[str, list[str]]:
+    base = Path(root) if root else project_root()
+    return {
+        c: [n for n in (*_ORDER, *_LINKED) if (raw_dir(base, c) / TABLES[n].filename).is_file()]
+        for c in countries_present(base)
+    }
+
+
+def datapackage(
+    spec_tables: Mapping[str, TableSpec] | None = None,
+    countries: Mapping[str, Iterable[str]] | None = None,
+) -> dict:
+    """The Frictionless data-package descriptor of the raw tables (``data/datapackage.json``).
 
     Field types and allowed values come from :mod:`analysis.schemas`, so the descriptor cannot
     drift from the validation rules (a test checks the committed file is current).
+
+    Parameters
+    ----------
+    spec_tables : mapping, optional
+        Table specs (default :data:`analysis.schemas.TABLES`).
+    countries : mapping, optional
+        Country -> table names (default: the tables found in ``data/raw``).
     """
     tables = spec_tables or TABLES
+    on_disk = countries if countries is not None else _tables_on_disk()
     resources = []
-    for name in _ORDER:
+    for country, name in ((c, n) for c, names in on_disk.items() for n in names):
         spec = tables[name]
         cats = dict(spec.categories)
         fields = []
@@ -569,16 +688,19 @@ def datapackage(spec_tables: Mapping[str, TableSpec] | None = None) -> dict:
             fields.append(field)
         resources.append(
             {
-                "name": name,
-                "path": f"raw/{spec.filename}",
+                "name": f"{country}-{name.replace('_', '-')}",
+                "path": f"raw/{country}/{spec.filename}",
                 "format": "csv",
                 "encoding": "utf-8",
                 "schema": {"fields": fields, "primaryKey": "id", "missingValues": [""]},
             }
         )
     return {
-        "name": "bargaining-chip-venezuela",
-        "title": "Venezuela political prisoners, releases, sanctions and diplomacy, 2014-2026",
+        "name": "bargaining-chip",
+        "title": (
+            "Political prisoners, releases, sanctions and diplomacy, 2014-2026: "
+            + ", ".join(country_settings(c).label for c in on_disk)
+        ),
         "description": "Hand-curated, cited event record; see data/README.md for the dictionary.",
         "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "resources": resources,
@@ -595,23 +717,27 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m analysis.data {build,validate,readme}``."""
     parser = argparse.ArgumentParser(prog="python -m analysis.data")
     parser.add_argument("command", choices=["build", "validate", "readme"])
+    parser.add_argument(
+        "--country",
+        action="append",
+        choices=list(COUNTRIES),
+        help="only this country (repeatable; default: every folder in data/raw)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
-            frames = load_raw()
-            for k, v in frames.items():
-                print(f"{k}: {len(v)} rows valid")
+            for country in args.country or countries_present():
+                for k, v in load_raw(country=country).items():
+                    print(f"{country}/{k}: {len(v)} rows valid")
         elif args.command == "build":
-            outputs = build()
-            print(
-                "data/processed written: "
-                + ", ".join(f"{k} ({len(v)})" for k, v in outputs.items())
-            )
+            for country, outputs in build(countries=args.country).items():
+                print(
+                    f"data/processed/{country} written: "
+                    + ", ".join(f"{k} ({len(v)})" for k, v in outputs.items())
+                )
         else:
             changed = update_readme_coverage()
             print("data/README.md coverage " + ("updated" if changed else "already current"))
-            from analysis.reports import project_root
-
             (project_root() / "data" / "datapackage.json").write_text(
                 _datapackage_text(), encoding="utf-8"
             )

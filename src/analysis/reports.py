@@ -43,6 +43,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from analysis.settings import project_root
+
 __all__ = [
     "ANSWER_TAG",
     "KEY_NUMBERS_TAG",
@@ -87,30 +89,6 @@ class ParameterError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # Locations
 # ---------------------------------------------------------------------------------------------
-
-
-def project_root(start: str | os.PathLike[str] | None = None) -> Path:
-    """Find the project root: ``$BARGAINING_CHIP_ROOT``, else the first folder upwards (from
-    ``start`` or the working directory, then from this file) holding ``pyproject.toml`` and
-    ``data/raw``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If no such folder exists.
-    """
-    env = os.environ.get("BARGAINING_CHIP_ROOT")
-    if env:
-        return Path(env).resolve()
-    starts = [Path(start) if start else Path.cwd(), Path(__file__).resolve().parent]
-    for s in starts:
-        for d in [s.resolve(), *s.resolve().parents]:
-            if (d / "pyproject.toml").is_file() and (d / "data" / "raw").is_dir():
-                return d
-    raise FileNotFoundError(
-        "cannot find the project root (a folder with pyproject.toml and data/raw); "
-        "set BARGAINING_CHIP_ROOT"
-    )
 
 
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] | None = None) -> list[Path]:
@@ -567,8 +545,8 @@ def _input_checksums(root: Path) -> dict[str, str]:
     files = sorted(
         p
         for sub in ("data/raw", "data/processed")
-        for p in (root / sub).glob("*")
-        if p.is_file() and not p.name.startswith(".")
+        for p in (root / sub).rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     return {str(p.relative_to(root)): _sha256(p) for p in files}
 

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTORS",
+    "BODIES",
     "DATE_PRECISIONS",
     "DIPLOMATIC_SUBTYPES",
+    "DETECTIONS",
     "DIRECTIONS",
     "FOUND_VIA",
     "INSTRUMENTS",
@@ -31,7 +33,16 @@ __all__ = [
 ]
 
 DATE_PRECISIONS = ("day", "week", "month")
-REPORTERS = ("government", "foro_penal", "other_ngo", "foreign_government", "press")
+REPORTERS = (
+    "government",
+    "foro_penal",
+    "other_ngo",
+    "foreign_government",
+    "press",
+    "viasna",
+    "prisoners_defenders",
+    "mecanismo_nicaragua",
+)
 MECHANISMS = (
     "pardon",
     "amnesty",
@@ -39,6 +50,8 @@ MECHANISMS = (
     "prisoner_swap",
     "exile",
     "humanitarian",
+    "conditional_release",
+    "sentence_completed",
     "unknown",
 )
 ACTORS = ("US", "EU", "UK", "Canada", "other")
@@ -73,6 +86,16 @@ BOOLEANS = ("true", "false")
 #: because a release's source named it (``release_source``). Events of the second kind are
 #: selected *through* releases, so timing tests leave them out by default (selection bias).
 FOUND_VIA = ("event_search", "release_source")
+#: How a release episode was found (``releases.detection``): a search plan that does not depend on
+#: the event calendar (``press_search``, ``ngo_report``, ``government_statement``), a search around
+#: an event (``event_search``), or a row curated before the field existed (``legacy``).
+DETECTIONS = ("press_search", "ngo_report", "event_search", "government_statement", "legacy")
+#: Counterpart codes besides ISO 3166-1 alpha-3: international bodies.
+BODIES = ("EU", "UN", "OAS", "UNASUR", "CARICOM")
+_CODE = r"(?:[A-Z]{3}|" + "|".join(BODIES) + ")"
+_COUNTERPARTS = rf"^{_CODE}(?:;{_CODE})*$"
+_ISO3 = r"^[A-Z]{3}$"
+_CP_RULE = "counterparts must be ISO alpha-3 codes or " + "|".join(BODIES) + ", ';'-separated"
 
 _SOURCE = ("source_url", "source_name", "evidence", "additional_sources")
 
@@ -97,6 +120,15 @@ class TableSpec:
         Column -> allowed values.
     dates : tuple of str
         ISO date columns (``YYYY-MM-DD``).
+    booleans : tuple of str
+        ``true`` / ``false`` columns.
+    optional : tuple of str
+        Columns a file may leave out (added after the first release of the record; user files
+        and older copies stay valid). A missing optional column reads as empty.
+    patterns : tuple of (column, regex, rule)
+        Further format rules, e.g. ISO country codes.
+    table_required : bool
+        False for linked tables a country may not have (e.g. ``release_nationalities``).
     """
 
     name: str
@@ -107,6 +139,9 @@ class TableSpec:
     categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dates: tuple[str, ...] = ("date",)
     booleans: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    patterns: tuple[tuple[str, str, str], ...] = ()
+    table_required: bool = True
 
     @property
     def filename(self) -> str:
@@ -131,6 +166,7 @@ TABLES: dict[str, TableSpec] = {
             "foreigners",
             "arrests_in_period",
             "releases_in_period",
+            "period_start",
             "reported_by",
             *_SOURCE,
         ),
@@ -147,6 +183,8 @@ TABLES: dict[str, TableSpec] = {
             "releases_in_period",
         ),
         categories=(("date_precision", DATE_PRECISIONS), ("reported_by", REPORTERS)),
+        dates=("date", "period_start"),
+        optional=("period_start",),
     ),
     "releases": TableSpec(
         name="releases",
@@ -161,9 +199,11 @@ TABLES: dict[str, TableSpec] = {
             "reported_by",
             "mechanism",
             "foreigners_included",
+            "high_value",
             "notable_people",
             "linked_event_id",
             "linked_event_note",
+            "detection",
             *_SOURCE,
         ),
         required=("id", "date", "date_precision", "mechanism", *_SOURCE[:3]),
@@ -172,8 +212,10 @@ TABLES: dict[str, TableSpec] = {
             ("date_precision", DATE_PRECISIONS),
             ("reported_by", REPORTERS),
             ("mechanism", MECHANISMS),
+            ("detection", DETECTIONS),
         ),
-        booleans=("foreigners_included",),
+        booleans=("foreigners_included", "high_value"),
+        optional=("high_value", "detection"),
     ),
     "sanctions": TableSpec(
         name="sanctions",
@@ -187,6 +229,7 @@ TABLES: dict[str, TableSpec] = {
             "instrument",
             "target",
             "description",
+            "counterparts",
             *_SOURCE,
         ),
         required=(
@@ -205,6 +248,8 @@ TABLES: dict[str, TableSpec] = {
             ("direction", DIRECTIONS),
             ("instrument", INSTRUMENTS),
         ),
+        optional=("counterparts",),
+        patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
     ),
     "diplomatic": TableSpec(
         name="diplomatic",
@@ -220,6 +265,7 @@ TABLES: dict[str, TableSpec] = {
             "description",
             "describes_release",
             "found_via",
+            "counterparts",
             *_SOURCE,
         ),
         required=(
@@ -239,6 +285,27 @@ TABLES: dict[str, TableSpec] = {
         ),
         dates=("date", "end_date"),
         booleans=("describes_release",),
+        optional=("counterparts",),
+        patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
+    ),
+    "release_nationalities": TableSpec(
+        name="release_nationalities",
+        id_prefix="nat",
+        columns=(
+            "id",
+            "release_id",
+            "date",
+            "nationality",
+            "n_persons",
+            "dual_national",
+            "names",
+            *_SOURCE,
+        ),
+        required=("id", "release_id", "date", "nationality", *_SOURCE[:3]),
+        counts=("n_persons",),
+        booleans=("dual_national",),
+        patterns=(("nationality", _ISO3, "nationality must be an ISO 3166-1 alpha-3 code"),),
+        table_required=False,
     ),
 }
 
@@ -288,6 +355,9 @@ def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
         if col in cats:
             allowed = cats[col]
             checks.append(pa.Check.isin(allowed, error="value must be one of " + "|".join(allowed)))
+        for pcol, regex, rule in spec.patterns:
+            if col == pcol:
+                checks.append(pa.Check.str_matches(regex, error=rule))
         if col in spec.booleans:
             checks.append(pa.Check.isin(BOOLEANS, error="value must be true|false or empty"))
         if col == "source_url":
