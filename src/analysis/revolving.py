@@ -7,10 +7,15 @@ window``): the stock change it records happened in the run-up to that event. The
 difference between the mean rate of pre-event intervals and the mean rate of the other intervals
 (persons per 30 days); restocking before talks makes it positive.
 
-The null shifts the event calendar circularly over the observation period, by every possible
-shift (an exact permutation distribution, no sampling): it keeps the spacing of the events and the
-whole prisoner series as observed, and breaks only their alignment. The p-value is one-sided
-(restocking: a larger difference), counting the observed shift.
+Two nulls. ``null="circular_shift"`` (plan version 1) shifts the event calendar circularly over
+the observation period, by every possible shift (an exact permutation distribution, no sampling):
+it keeps the spacing of the events and the whole prisoner series as observed, and breaks only
+their alignment. It fails when the stock and the events share slow surges (a shifted calendar
+moves events out of the surge; see notebook 6). ``null="jitter"`` (plan version 2) moves each
+event uniformly within its own bin of ``jitter_days`` days (Monte Carlo): the slow co-movement of
+events and stock at scales longer than the bin is kept, and only the alignment within bins is
+tested. The p-value is one-sided (restocking: a larger difference), counting the observed
+alignment.
 
 Intervals longer than ``max_gap`` days are left out: a change spread over months cannot be placed
 before or after an event.
@@ -44,9 +49,11 @@ class RevolvingDoorResult:
     ci : tuple of float
         95% percentile-bootstrap interval of ``statistic`` (intervals resampled within group).
     pvalue : float
-        One-sided exact p-value over all circular shifts of the events.
+        One-sided p-value: exact over all circular shifts, or Monte Carlo over jittered calendars.
     null_distribution : numpy.ndarray
-        The statistic at every shift (shift 0 is the observed alignment).
+        The statistic at every shift (shift 0 is the observed alignment), or per surrogate.
+    null : str
+        ``"circular_shift"`` or ``"jitter"``; ``jitter_days``: bin width (jitter only).
     n_pre, n_other : int
         Intervals in each group. ``n_dropped``: intervals longer than ``max_gap``.
     window, max_gap : int
@@ -69,6 +76,16 @@ class RevolvingDoorResult:
     end: str
     seed: int | None
     intervals: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    null: str = "circular_shift"
+    jitter_days: int | None = None
+
+    def _null_text(self) -> str:
+        if self.null == "jitter":
+            return (
+                f"events jittered within {self.jitter_days}-day bins, "
+                f"{len(self.null_distribution)} surrogates"
+            )
+        return f"events shifted circularly, all {len(self.null_distribution)} shifts"
 
     def summary(self) -> str:
         """Short plain-text table."""
@@ -78,7 +95,7 @@ class RevolvingDoorResult:
             ("other rate (per 30 d)", f"{self.rate_other:+.1f}  ({self.n_other} intervals)"),
             ("difference [95% CI]", f"{self.statistic:+.1f} [{lo:+.1f}, {hi:+.1f}]"),
             ("p-value (one-sided)", f"{self.pvalue:.3f}"),
-            ("null", f"events shifted circularly, all {len(self.null_distribution)} shifts"),
+            ("null", self._null_text()),
             ("window, max gap", f"{self.window} d before an event; intervals <= {self.max_gap} d"),
             ("events, dropped", f"{self.n_events}, {self.n_dropped} long intervals left out"),
             ("period", f"{self.start} .. {self.end}"),
@@ -127,6 +144,42 @@ def _shift_null(ends: np.ndarray, rates: np.ndarray, ind: np.ndarray, window: in
     return stat
 
 
+def _jitter_null(
+    ends: np.ndarray,
+    rates: np.ndarray,
+    ev: np.ndarray,
+    T: int,
+    window: int,
+    jitter_days: int,
+    n_surrogates: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The statistic for ``n_surrogates`` calendars, each event redrawn uniformly in its bin.
+
+    ``ev`` and ``ends`` are offsets from the period start; bins are ``[k * jitter_days,
+    (k + 1) * jitter_days - 1]``, the last one cut at ``T - 1``.
+    """
+    lo = (ev // jitter_days) * jitter_days
+    width = np.minimum(lo + jitter_days, T) - lo
+    hi = np.minimum(ends + window, T - 1)
+    out = np.empty(n_surrogates)
+    chunk = 500
+    for i in range(0, n_surrogates, chunk):
+        k = min(chunk, n_surrogates - i)
+        days = lo + (rng.random((k, ev.size)) * width).astype(np.int64)
+        flat = (days + (np.arange(k) * T)[:, None]).ravel()
+        ind = np.bincount(flat, minlength=k * T).reshape(k, T)
+        cum = np.concatenate([np.zeros((k, 1)), np.cumsum(ind, axis=1)], axis=1)
+        pre = (cum[:, hi + 1] - cum[:, ends]) > 0
+        n_pre = pre.sum(axis=1)
+        sum_pre = pre @ rates
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stat = sum_pre / n_pre - (rates.sum() - sum_pre) / (rates.size - n_pre)
+        stat[(n_pre == 0) | (n_pre == rates.size)] = np.nan
+        out[i : i + k] = stat
+    return out
+
+
 def revolving_door(
     counts: pd.Series,
     events: Any,
@@ -137,6 +190,9 @@ def revolving_door(
     end: Any = None,
     n_bootstrap: int = 2000,
     seed: int | None = None,
+    null: str = "circular_shift",
+    jitter_days: int = 90,
+    n_surrogates: int = 9999,
 ) -> RevolvingDoorResult:
     """Test whether the prisoner stock rises faster in the run-up to events.
 
@@ -156,7 +212,14 @@ def revolving_door(
     n_bootstrap : int, default 2000
         Bootstrap replicates for the interval of the difference.
     seed : int or None
-        Bootstrap seed.
+        Seed of the bootstrap and of the jitter surrogates.
+    null : {"circular_shift", "jitter"}
+        Null model (see the module docstring): exact circular shifts of the event calendar, or
+        events jittered within bins (holds under shared surges).
+    jitter_days : int, default 90
+        Bin width of the jitter null.
+    n_surrogates : int, default 9999
+        Surrogate calendars of the jitter null.
 
     Returns
     -------
@@ -178,6 +241,12 @@ def revolving_door(
         raise ValueError(f"max_gap = {max_gap}; allowed: whole days >= 1")
     if int(n_bootstrap) < 1:
         raise ValueError(f"n_bootstrap = {n_bootstrap}; allowed: >= 1")
+    if null not in ("circular_shift", "jitter"):
+        raise ValueError(f"null = {null!r}; allowed: 'circular_shift', 'jitter'")
+    if int(jitter_days) < 1 or int(n_surrogates) < 1:
+        raise ValueError(
+            f"jitter_days = {jitter_days}, n_surrogates = {n_surrogates}; allowed: >= 1"
+        )
     if counts.isna().any():
         raise ValueError("counts contains missing values; drop them first")
     t = to_days(counts.index, name="counts.index")
@@ -216,11 +285,20 @@ def revolving_door(
             "each (widen window or max_gap, or use a longer period)"
         )
     observed = float(rates[pre].mean() - rates[~pre].mean())
-    null = _shift_null(ends - s, rates, ind, window)
-    finite = null[np.isfinite(null)]
-    pvalue = float(np.mean(finite >= observed - 1e-12))
+    boot_ss, null_ss = np.random.SeedSequence(seed).spawn(2)
+    if null == "circular_shift":
+        null_dist = _shift_null(ends - s, rates, ind, window)
+        finite = null_dist[np.isfinite(null_dist)]
+        pvalue = float(np.mean(finite >= observed - 1e-12))
+    else:
+        null_dist = _jitter_null(
+            ends - s, rates, ev - s, T, int(window), int(jitter_days), int(n_surrogates),
+            np.random.default_rng(null_ss),
+        )  # fmt: skip
+        finite = null_dist[np.isfinite(null_dist)]
+        pvalue = float((1 + np.sum(finite >= observed - 1e-12)) / (1 + finite.size))
 
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if null == "circular_shift" else boot_ss)
     a, b = rates[pre], rates[~pre]
     boots = rng.choice(a, (n_bootstrap, a.size)).mean(1) - rng.choice(
         b, (n_bootstrap, b.size)
@@ -240,7 +318,7 @@ def revolving_door(
         rate_other=float(b.mean()),
         ci=ci,
         pvalue=pvalue,
-        null_distribution=null,
+        null_distribution=null_dist,
         n_pre=int(pre.sum()),
         n_other=int((~pre).sum()),
         n_dropped=n_dropped,
@@ -251,6 +329,8 @@ def revolving_door(
         end=str(from_days([e])[0].date()),
         seed=seed,
         intervals=intervals,
+        null=null,
+        jitter_days=int(jitter_days) if null == "jitter" else None,
     )
 
 

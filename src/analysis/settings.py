@@ -85,9 +85,7 @@ COUNTRIES: dict[str, CountrySettings] = {
     "venezuela": CountrySettings(
         "venezuela", "Venezuela", "foro_penal", "Foro Penal", "VEN", end="2026-03-31"
     ),
-    "belarus": CountrySettings(
-        "belarus", "Belarus", "viasna", "Viasna", "BLR", open_bargains=True
-    ),
+    "belarus": CountrySettings("belarus", "Belarus", "viasna", "Viasna", "BLR", open_bargains=True),
     "cuba": CountrySettings(
         "cuba", "Cuba", "prisoners_defenders", "Prisoners Defenders", "CUB", open_bargains=True
     ),

@@ -18,41 +18,15 @@ import pandas as pd
 from analysis.coincidence import coincidence_test
 from analysis.multitest import adjust
 from analysis.overview import prisoner_series, release_days, select_events
+from analysis.plan import Hypothesis, PlanVersion, get_plan
 from analysis.revolving import revolving_door
+from analysis.sensitivity import sensitivity
 
 __all__ = ["PRIMARY_TESTS", "PrimaryTests", "answer_html", "primary_tests"]
 
-#: The plan's primary family (docs/analysis_plan.md, section 3). Do not edit after results.
-PRIMARY_TESTS: tuple[dict[str, Any], ...] = (
-    {
-        "id": "H1",
-        "label": "Releases cluster around talks (negotiation rounds, envoy visits, agreements)",
-        "kind": "coincidence",
-        "classes": ("negotiation", "envoy_visit", "agreement"),
-        "direction": "around",
-    },
-    {
-        "id": "H2",
-        "label": "Releases cluster around sanctions relief (payment on delivery)",
-        "kind": "coincidence",
-        "classes": ("sanctions_relief",),
-        "direction": "around",
-    },
-    {
-        "id": "H3",
-        "label": "Releases come shortly before negotiation rounds (a gesture)",
-        "kind": "coincidence",
-        "classes": ("negotiation",),
-        "direction": "after",
-    },
-    {
-        "id": "H4",
-        "label": "The prisoner stock rises before negotiation rounds (revolving door)",
-        "kind": "revolving",
-        "classes": ("negotiation",),
-        "direction": "before",
-    },
-)
+#: The current plan's primary family as flat dictionaries (``docs/analysis_plan.md``). Every entry
+#: names its test settings explicitly: ``coincidence_test(releases, events, **settings)``.
+PRIMARY_TESTS: tuple[dict[str, Any], ...] = tuple(t.as_dict() for t in get_plan().tests)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,189 +71,205 @@ class PrimaryTests:
         return "<pre>" + html.escape(self.summary()) + "</pre>"
 
 
+_COINCIDENCE_KEYS = ("window", "direction", "null", "jitter_days", "cluster_gap")
+
+
+def _coincidence_row(
+    spec: Hypothesis, days: pd.DataFrame, ev: pd.DataFrame, period: tuple[Any, Any],
+    n_surrogates: int, seeds: np.ndarray, with_sensitivity: bool,
+) -> dict[str, Any]:  # fmt: skip
+    st = {k: spec.settings[k] for k in _COINCIDENCE_KEYS}
+    start, end = period
+    res = coincidence_test(days["date"], ev["date"], n_surrogates=n_surrogates,
+                           seed=int(seeds[0]), start=start, end=end, **st)  # fmt: skip
+    naive = coincidence_test(days["date"], ev["date"], st["window"], direction=st["direction"],
+                             null="uniform", n_surrogates=n_surrogates, seed=int(seeds[1]),
+                             start=start, end=end, n_bootstrap=200)  # fmt: skip
+    row = dict(
+        window=st["window"], n_releases=len(days), effect=res.ratio, effect_lo=res.ratio_ci[0],
+        effect_hi=res.ratio_ci[1], effect_unit="ratio", null_effect=1.0, pvalue=res.pvalue,
+        naive_ratio=naive.ratio, naive_pvalue=naive.pvalue, statistic=res.statistic,
+        expected=res.expected, null=st["null"], jitter_days=st["jitter_days"],
+        n_informative=np.nan, max_effect=np.nan, mde=np.nan,
+    )  # fmt: skip
+    if with_sensitivity and st["null"] == "jitter" and len(ev):
+        sens = sensitivity(days["date"], ev["date"], st["window"], direction=st["direction"],
+                           jitter_days=st["jitter_days"], cluster_gap=st["cluster_gap"],
+                           start=start, end=end, n_sim=2000, seed=int(seeds[2]))  # fmt: skip
+        row.update(n_informative=sens.n_informative, max_effect=sens.max_ratio,
+                   mde=sens.mde_ratio)  # fmt: skip
+    return row
+
+
+def _revolving_row(
+    spec: Hypothesis, frames: dict[str, pd.DataFrame], ev: pd.DataFrame, reporter: str,
+    period: tuple[Any, Any], n_surrogates: int, seeds: np.ndarray, power: float = 0.8,
+) -> dict[str, Any]:  # fmt: skip
+    counts = prisoner_series(frames["prisoner_counts"], reporter, *period)
+    ev_in = ev[(ev["date"] >= counts.index[0]) & (ev["date"] <= counts.index[-1])]
+    st = dict(spec.settings)
+    extra = {"n_surrogates": n_surrogates} if st.get("null") == "jitter" else {}
+    res = revolving_door(counts, ev_in["date"], seed=int(seeds[0]), **st, **extra)
+    nd = res.null_distribution[np.isfinite(res.null_distribution)]
+    # location-shift MDE: the shift of the null distribution detected with the target power
+    mde = float(np.quantile(nd, 1 - 0.05) - np.quantile(nd, 1 - power))
+    return dict(
+        window=st["window"], n_releases=len(counts), n_events=len(ev_in), effect=res.statistic,
+        effect_lo=res.ci[0], effect_hi=res.ci[1], effect_unit="per 30 d", null_effect=0.0,
+        pvalue=res.pvalue, naive_ratio=np.nan, naive_pvalue=np.nan, statistic=res.rate_pre,
+        expected=res.rate_other, null=st.get("null", "circular_shift"),
+        jitter_days=st.get("jitter_days"), n_informative=res.n_pre, max_effect=np.nan, mde=mde,
+    )  # fmt: skip
+
+
+def _verdict(table: pd.DataFrame, alpha: float) -> str:
+    n_sup = int(table["supported"].sum())
+    if n_sup == 0:
+        return (
+            f"Decision rule: no primary hypothesis is supported at family-wise level {alpha} "
+            "(Holm). The record does not show release timing beyond what the clustering of "
+            "releases and events explains at this resolution."
+        )
+    ids = ", ".join(table.loc[table["supported"], "id"])
+    return (
+        f"Decision rule: {n_sup} of {len(table)} primary hypotheses supported at "
+        f"family-wise level {alpha} (Holm): {ids}. Association in time, not proof of intent."
+    )
+
+
 def primary_tests(
     frames: dict[str, pd.DataFrame],
     *,
-    start: Any = "2014-01-01",
-    end: Any = "2026-03-31",
-    window: int = 14,
-    revolving_window: int = 30,
-    null: str = "jitter",
-    jitter_days: int | None = 30,
+    plan: str | PlanVersion = "v2",
+    start: Any = None,
+    end: Any = None,
     n_surrogates: int = 9999,
-    alpha: float = 0.05,
+    alpha: float | None = None,
     seed: int | None = None,
+    reporter: str = "foro_penal",
+    with_sensitivity: bool = True,
 ) -> PrimaryTests:
-    """Run the plan's primary family on the event record and apply its decision rule.
+    """Run a plan's primary family on the event record and apply its decision rule.
 
-    Coincidence hypotheses (H1-H3) use release *days* (:func:`analysis.overview.release_days`)
-    and events of day precision that are not themselves releases
-    (:func:`analysis.overview.select_events`). H4 uses Foro Penal's count
+    Coincidence hypotheses use release *days* (:func:`analysis.overview.release_days`) and
+    events of day precision that are not themselves releases
+    (:func:`analysis.overview.select_events`), with the settings the plan names for each
+    hypothesis. The revolving-door hypothesis uses the reference NGO's count
     (:func:`analysis.revolving.revolving_door`). A hypothesis is *supported* when its
     Holm-adjusted one-sided p-value is below ``alpha`` and the lower end of its effect interval
-    lies above no effect (ratio 1, difference 0).
+    lies above no effect (ratio 1, difference 0). Every row also says what the test could have
+    detected (:func:`analysis.sensitivity.sensitivity`): informative release days, the largest
+    attainable ratio and the minimum detectable effect at 80 % power.
 
     Parameters
     ----------
     frames : dict of DataFrame
         From :func:`analysis.data.load_processed`.
-    start, end : date-like
-        Observation period.
-    window : int
-        Coincidence window (days) for H1-H3.
-    revolving_window : int
-        Window (days) for H4.
-    null : str
-        Null of the coincidence tests (the plan: ``"jitter"``).
-    jitter_days : int or None
-        Jitter bin width.
+    plan : str or PlanVersion
+        ``"v2"`` (current), ``"v1"`` (kept for comparison), ``"v2-post-capture"``, or a plan.
+    start, end : date-like, optional
+        Period; default the plan's primary sample.
     n_surrogates : int
-        Surrogates per coincidence test.
-    alpha : float
-        Family-wise level.
+        Surrogates per test.
+    alpha : float, optional
+        Family-wise level (default the plan's).
     seed : int or None
         Seed; each test derives its own from it.
+    reporter : str
+        ``reported_by`` value of the prisoner count for the revolving door.
+    with_sensitivity : bool
+        Add the sensitivity columns (``n_informative``, ``max_effect``, ``mde``).
     """
-    seeds = np.random.SeedSequence(seed).generate_state(2 * len(PRIMARY_TESTS))
-    days = release_days(frames["releases"], start, end)
+    pl = plan if isinstance(plan, PlanVersion) else get_plan(plan)
+    period = (start or pl.start, end or pl.end)
+    alpha = pl.alpha if alpha is None else alpha
+    seeds = np.random.SeedSequence(seed).generate_state(3 * len(pl.tests))
+    days = release_days(frames["releases"], *period)
     rows = []
-    for i, spec in enumerate(PRIMARY_TESTS):
-        ev = select_events(frames["events"], list(spec["classes"]), start, end)
-        row: dict[str, Any] = {
-            "id": spec["id"],
-            "hypothesis": spec["label"],
-            "event_classes": ", ".join(spec["classes"]),
-            "direction": spec["direction"],
-            "n_events": len(ev),
-        }
-        if spec["kind"] == "coincidence":
-            res = coincidence_test(
-                days["date"],
-                ev["date"],
-                window,
-                direction=spec["direction"],
-                null=null,
-                n_surrogates=n_surrogates,
-                seed=int(seeds[2 * i]),
-                start=start,
-                end=end,
-                jitter_days=jitter_days if null == "jitter" else None,
-            )
-            naive = coincidence_test(
-                days["date"],
-                ev["date"],
-                window,
-                direction=spec["direction"],
-                null="uniform",
-                n_surrogates=n_surrogates,
-                seed=int(seeds[2 * i + 1]),
-                start=start,
-                end=end,
-                n_bootstrap=200,
-            )
-            row.update(
-                window=window,
-                n_releases=len(days),
-                effect=res.ratio,
-                effect_lo=res.ratio_ci[0],
-                effect_hi=res.ratio_ci[1],
-                effect_unit="ratio",
-                null_effect=1.0,
-                pvalue=res.pvalue,
-                naive_ratio=naive.ratio,
-                naive_pvalue=naive.pvalue,
-                statistic=res.statistic,
-                expected=res.expected,
-            )
+    for i, spec in enumerate(pl.tests):
+        ev = select_events(frames["events"], list(spec.classes), *period)
+        row: dict[str, Any] = {"id": spec.id, "hypothesis": spec.label,
+                               "event_classes": ", ".join(spec.classes),
+                               "direction": spec.settings.get("direction", "before"),
+                               "n_events": len(ev)}  # fmt: skip
+        sd = seeds[3 * i : 3 * i + 3]
+        if spec.kind == "coincidence":
+            row.update(_coincidence_row(spec, days, ev, period, n_surrogates, sd,
+                                        with_sensitivity))  # fmt: skip
         else:
-            counts = prisoner_series(frames["prisoner_counts"], "foro_penal", start, end)
-            ev_in = ev[(ev["date"] >= counts.index[0]) & (ev["date"] <= counts.index[-1])]
-            res = revolving_door(
-                counts, ev_in["date"], window=revolving_window, seed=int(seeds[2 * i])
-            )
-            row.update(
-                window=revolving_window,
-                n_releases=len(counts),
-                n_events=len(ev_in),
-                effect=res.statistic,
-                effect_lo=res.ci[0],
-                effect_hi=res.ci[1],
-                effect_unit="per 30 d",
-                null_effect=0.0,
-                pvalue=res.pvalue,
-                naive_ratio=np.nan,
-                naive_pvalue=np.nan,
-                statistic=res.rate_pre,
-                expected=res.rate_other,
-            )
+            row.update(_revolving_row(spec, frames, ev, reporter, period, n_surrogates, sd))
         rows.append(row)
     table = pd.DataFrame(rows)
     table["p_holm"] = adjust(table["pvalue"].to_numpy(), "holm", alpha).p_adjusted.to_numpy()
     table["supported"] = (table["p_holm"] < alpha) & (table["effect_lo"] > table["null_effect"])
-    n_sup = int(table["supported"].sum())
-    if n_sup == 0:
-        verdict = (
-            f"Decision rule: no primary hypothesis is supported at family-wise level {alpha} "
-            "(Holm). The record does not show release timing beyond what the clustering of "
-            "releases and events explains at this resolution."
-        )
-    else:
-        ids = ", ".join(table.loc[table["supported"], "id"])
-        verdict = (
-            f"Decision rule: {n_sup} of {len(table)} primary hypotheses supported at "
-            f"family-wise level {alpha} (Holm): {ids}. Association in time, not proof of intent."
-        )
     settings = dict(
-        start=str(pd.Timestamp(start).date()),
-        end=str(pd.Timestamp(end).date()),
-        window=window,
-        revolving_window=revolving_window,
-        null=null,
-        jitter_days=jitter_days,
-        n_surrogates=n_surrogates,
-        alpha=alpha,
-        seed=seed,
-    )
-    return PrimaryTests(table=table, verdict=verdict, settings=settings)
+        plan=pl.version, plan_date=pl.date, start=str(pd.Timestamp(period[0]).date()),
+        end=str(pd.Timestamp(period[1]).date()), n_surrogates=n_surrogates, alpha=alpha,
+        seed=seed, tests={t.id: dict(t.settings) for t in pl.tests},
+    )  # fmt: skip
+    return PrimaryTests(table=table, verdict=_verdict(table, alpha), settings=settings)
 
 
 def _p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def answer_html(result: PrimaryTests) -> str:
-    """The answer in plain words with the headline table, as an HTML fragment.
+def _mde_text(r: Any) -> str:
+    if pd.isna(r.mde):
+        return "–"
+    if not np.isfinite(r.mde):
+        return "none (test blind here)"
+    unit = "×" if r.effect_unit == "ratio" else " persons/30 d"
+    return f"{r.mde:.2f}{unit}"
 
-    Every number comes from ``result``; the wording follows the decision rule and always states
-    what the design cannot show (intent, causation) and where the data are thin.
-    """
-    t = result.table
-    s = result.settings
+
+def _lead(t: pd.DataFrame, s: dict[str, Any]) -> str:
     esc = html.escape
     sup = t[t["supported"]]
-    naive_hit = bool((t["naive_pvalue"] < s["alpha"]).any())
-    if sup.empty:
-        contrast = (
-            "Releases and diplomatic events do bunch together in the same months, and a naive "
-            "test that ignores that bunching finds strong coincidence; but once"
-            if naive_hit
-            else "Even a naive test that ignores the bunching of releases finds little "
-            "coincidence; and once"
-        )
-        lead = (
-            "<p><b>Short answer: the record does not show releases timed to talks or sanctions "
-            f"relief beyond what clustering explains.</b> {contrast} releases are redrawn within "
-            f"their own {s['jitter_days']}-day bins (keeping the slow co-movement of both "
-            f"series), none of the {len(t)} pre-registered hypotheses passes the family-wise "
-            f"test at {s['alpha']}.</p>"
-        )
-    else:
-        lead = (
+    if not sup.empty:
+        return (
             "<p><b>Short answer: the record shows releases falling near "
             + esc("; ".join(sup["hypothesis"].str.lower()))
             + " more often than chance at the fine time scale tested</b> — an association in "
             "time, not proof that releases were traded.</p>"
         )
+    naive_hit = bool((t["naive_pvalue"] < s["alpha"]).any())
+    contrast = (
+        "Releases and diplomatic events do bunch together in the same months, and a naive "
+        "test that ignores that bunching finds strong coincidence; but once"
+        if naive_hit
+        else "Even a naive test that ignores the bunching of releases finds little "
+        "coincidence; and once"
+    )
+    bins = sorted({int(j) for j in t["jitter_days"].dropna()})
+    coin = t[t["effect_unit"] == "ratio"]
+    mde = coin["mde"].replace(np.inf, np.nan).dropna()
+    reach = (
+        f" At this resolution the tests could have detected effects of about "
+        f"{mde.min():.1f}× to {mde.max():.1f}× the chance rate (80 % power); smaller "
+        'bargains would go unseen, so this is "not shown", not "shown absent".'
+        if len(mde)
+        else ""
+    )
+    return (
+        "<p><b>Short answer: the record does not show releases timed to talks or sanctions "
+        f"relief beyond what clustering explains.</b> {contrast} releases are redrawn within "
+        f"their own {'/'.join(map(str, bins))}-day bins (keeping the slow co-movement of both "
+        f"series), none of the {len(t)} pre-registered hypotheses passes the family-wise "
+        f"test at {s['alpha']}.{esc(reach)}</p>"
+    )
+
+
+def answer_html(result: PrimaryTests) -> str:
+    """The answer in plain words with the headline table, as an HTML fragment.
+
+    Every number comes from ``result``; the wording follows the decision rule, shows for every
+    hypothesis what its test could have detected (minimum detectable effect), and always states
+    what the design cannot show (intent, causation) and where the data are thin.
+    """
+    t = result.table
+    s = result.settings
+    esc = html.escape
     rows = []
     for r in t.itertuples():
         unit = "×" if r.effect_unit == "ratio" else " persons/30 d"
@@ -291,25 +281,33 @@ def answer_html(result: PrimaryTests) -> str:
             f"</td><td>{r.window} d {esc(r.direction)}</td>"
             f"<td>{r.effect:.2f}{unit} [{r.effect_lo:.2f}, {r.effect_hi:.2f}]</td>"
             f"<td>{esc(_p(r.pvalue))}</td><td>{esc(_p(r.p_holm))}</td><td>{naive}</td>"
-            f"<td>{'yes' if r.supported else 'no'}</td></tr>"
+            f"<td>{esc(_mde_text(r))}</td><td>{'yes' if r.supported else 'no'}</td></tr>"
         )
     table = (
         "<table><tr><th></th><th>hypothesis</th><th>event classes</th><th>window</th>"
         "<th>effect [95% CI]</th><th>p (one-sided)</th><th>Holm p</th>"
-        "<th>naive uniform null</th><th>supported</th></tr>" + "".join(rows) + "</table>"
+        "<th>naive uniform null</th><th>could have detected (MDE, 80% power)</th>"
+        "<th>supported</th></tr>" + "".join(rows) + "</table>"
+    )
+    direction_words = (
+        "window 'before': an event in the days before the release (the release follows it); "
+        "'after': an event in the days after the release (a gesture before it)"
     )
     caveats = (
-        "<p class='small'>Effects H1–H3: share of release days with an event in the window, "
-        "divided by its mean under the null (interval jitter: each cluster of releases redrawn "
-        f"within its fixed {s['jitter_days']}-day bin; {s['n_surrogates']} surrogates, seed "
-        f"{s['seed']}). H4: mean change of Foro Penal's count per 30 days in the intervals "
-        "ending within "
-        f"{s['revolving_window']} days before a negotiation round minus the other intervals; "
-        "null: the event calendar shifted circularly by every possible shift. "
+        f"<p class='small'>Plan {esc(str(s.get('plan')))} ({esc(str(s.get('plan_date')))}). "
+        "Coincidence effects: share of release days with an event in the window, divided by its "
+        "mean under the null (interval jitter: each cluster of releases redrawn within its fixed "
+        f"bin; {s['n_surrogates']} surrogates, seed {s['seed']}); {direction_words}. The "
+        "revolving-door effect: mean change of the NGO count per 30 days in intervals ending "
+        "shortly before a negotiation round minus the other intervals, against the event "
+        "calendar jittered within bins. MDE: the smallest effect the test detects with 80 % "
+        "power on this record (coincidence: a share of release clusters placed next to events; "
+        "revolving door: a shift of the statistic). "
         f"Period {s['start']} to {s['end']}. Caveats: the record is thin in 2014–2016 and "
-        "2021–2023 and stops in mid-March 2026; release days with weekly or monthly dates are "
-        "left out; the jitter test sees only timing finer than its bins, so a slower "
-        "quid-pro-quo (months) is neither shown nor excluded. The robustness notebook shows how "
-        "the answer varies over windows, nulls, event subsets and periods.</p>"
+        "2021–2023; release days with weekly or monthly dates are left out; the jitter test "
+        "sees only timing finer than its bins, so a slower quid-pro-quo (months) is neither "
+        "shown nor excluded. The controls notebook shows that the same test detects the "
+        "releases' own source-linked events; the robustness notebook shows how the answer "
+        "varies over windows, nulls, event subsets and periods.</p>"
     )
-    return lead + f"<p>{esc(result.verdict)}</p>" + table + caveats
+    return _lead(t, s) + f"<p>{esc(result.verdict)}</p>" + table + caveats
