@@ -26,7 +26,7 @@ from analysis.overview import release_days, select_events
 from analysis.plan import PlanVersion, get_plan
 from analysis.sensitivity import sensitivity
 
-__all__ = ["ControlsResult", "linked_events", "run_controls"]
+__all__ = ["ControlsResult", "controls_answer_html", "linked_events", "run_controls"]
 
 _KEYS = ("window", "direction", "null", "jitter_days", "cluster_gap")
 
@@ -207,3 +207,41 @@ def run_controls(
             **st,
         ),
     )
+
+
+def controls_answer_html(current: ControlsResult, previous: ControlsResult | None = None) -> str:
+    """One paragraph for the report index: can the test see a bargain?
+
+    Parameters
+    ----------
+    current : ControlsResult
+        Controls under the current plan.
+    previous : ControlsResult, optional
+        The same controls under an earlier plan, reported beside it.
+    """
+    esc = html.escape
+    t = current.table
+    pos = t[t["kind"] == "positive"].iloc[0]
+    neg = t[t["kind"] == "negative"]
+    seen = "detects" if pos["passed"] else "does NOT detect"
+    text = (
+        f"<p><b>Can the test see a bargain?</b> With plan {esc(current.settings['plan'])}'s "
+        f"settings ({esc(current.settings['test'])}), the test {seen} the releases' own "
+        f"source-linked events ({int(pos['n_events'])} events): ratio {pos['ratio']:.2f} "
+        f"[{pos['ratio_lo']:.2f}, {pos['ratio_hi']:.2f}], p = {pos['pvalue']:.4f} (threshold "
+        f"{current.settings['positive_alpha']}). {int(neg['passed'].sum())} of {len(neg)} "
+        "negative controls (placebo calendars shifted by whole years, unrelated event classes) "
+        "show no spurious coincidence"
+    )
+    bad = neg[~neg["passed"]]
+    if len(bad):
+        text += "; significant: " + esc(", ".join(bad["control"])) + " (read as seasonality)"
+    text += "."
+    if previous is not None:
+        p0 = previous.table[previous.table["kind"] == "positive"].iloc[0]
+        text += (
+            f" Under plan {esc(previous.settings['plan'])} the same control gave p = "
+            f"{p0['pvalue']:.4f}: its ±{previous.settings['window']}-day windows were too wide "
+            "for its bins to see even a known link."
+        )
+    return text + "</p>"

@@ -4,6 +4,7 @@ recompute a statistic.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,8 +12,10 @@ from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from analysis.coincidence import CoincidenceTestResult
+    from analysis.controls import ControlsResult
+    from analysis.sensitivity import SensitivityResult
 
-__all__ = ["plot_null"]
+__all__ = ["plot_controls", "plot_null", "plot_power_curves"]
 
 
 def plot_null(
@@ -109,3 +112,77 @@ def plot_null(
 
 def _unit(result: CoincidenceTestResult) -> str:
     return "shifts" if result.null == "circular_shift" else "surrogates"
+
+
+def plot_controls(result: ControlsResult, *, figsize: tuple[float, float] = (7.0, 3.4)) -> Figure:
+    """Forest plot of the controls: ratio with its 95 % interval, one row per control.
+
+    Positive controls are drawn in blue, negative ones in grey; the p-value is written at the
+    right. A dashed line marks no effect (ratio 1).
+
+    Parameters
+    ----------
+    result : ControlsResult
+        Output of :func:`analysis.controls.run_controls`.
+    figsize : tuple of float
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    t = result.table
+    fig = Figure(figsize=figsize)
+    ax = fig.subplots()
+    y = np.arange(len(t))[::-1]
+    for yi, r in zip(y, t.itertuples(), strict=True):
+        color = "#1f5fbf" if r.kind == "positive" else "#777777"
+        ax.plot([r.ratio_lo, r.ratio_hi], [yi, yi], color=color, lw=2)
+        ax.plot([r.ratio], [yi], "o", color=color)
+        ax.annotate(f"p={r.pvalue:.4f}", (1.01, yi), xycoords=("axes fraction", "data"),
+                    va="center", fontsize=8)  # fmt: skip
+    ax.axvline(1.0, ls="--", color="k", lw=0.8)
+    ax.set_yticks(y, list(t["control"]), fontsize=8)
+    ax.set_xlabel("observed / expected share of release days with an event in the window")
+    ax.set_title(f"Controls, plan {result.settings['plan']}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_power_curves(
+    results: Mapping[str, SensitivityResult], *, figsize: tuple[float, float] = (6.5, 3.6)
+) -> Figure:
+    """Power against the effect (expected ratio) for one or more tests on the record.
+
+    Parameters
+    ----------
+    results : mapping of str to SensitivityResult
+        Label -> output of :func:`analysis.sensitivity.sensitivity`.
+    figsize : tuple of float
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One line per test; the target power is a dashed line and each test's minimum detectable
+        effect a dot on it.
+    """
+    fig = Figure(figsize=figsize)
+    ax = fig.subplots()
+    target = None
+    for label, res in results.items():
+        c = res.power_curve
+        (line,) = ax.plot(c["ratio"], c["power"], label=label)
+        if res.detectable:
+            ax.plot([res.mde_ratio], [res.power], "o", color=line.get_color())
+        target = res.power
+    if target is not None:
+        ax.axhline(target, ls="--", color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("effect: expected observed / null share (log scale)")
+    ax.set_ylabel("power")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    ax.set_title("What each test could detect on this record", fontsize=10)
+    fig.tight_layout()
+    return fig

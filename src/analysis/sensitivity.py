@@ -41,7 +41,13 @@ from analysis.coincidence import (
 )
 from analysis.nulls import jitter_ranges, make_rng
 
-__all__ = ["SensitivityResult", "cluster_shares", "sensitivity"]
+__all__ = [
+    "PlanSensitivity",
+    "SensitivityResult",
+    "cluster_shares",
+    "plan_sensitivity",
+    "sensitivity",
+]
 
 _FRACTIONS = tuple(np.round(np.arange(0.0, 1.0001, 0.025), 3))
 
@@ -247,9 +253,10 @@ def sensitivity(
     bin where its share of coincidences is largest (chosen among those positions uniformly) and
     otherwise uniformly in its bin, as under the null. A draw is rejected by the test's own rule,
     ``(1 + #{null >= S}) / (1 + n_sim) <= alpha`` against ``n_sim`` null draws; power at ``pi``
-    is the share of rejected alternative draws (a degenerate null never rejects). ``pi`` runs over 0, 0.025, ..., 1 and the MDE is
-    interpolated linearly between the grid points that bracket the target power. The ratio at
-    ``pi`` is exact: ``(pi * sum(best) + (1 - pi) * sum(mean)) / sum(mean)``.
+    is the share of rejected alternative draws (a degenerate null never rejects). ``pi`` runs
+    over 0, 0.025, ..., 1 and the MDE is interpolated linearly between the grid points that
+    bracket the target power. The ratio at ``pi`` is exact:
+    ``(pi * sum(best) + (1 - pi) * sum(mean)) / sum(mean)``.
     """
     if not (0 < alpha < 1):
         raise ValueError(f"alpha = {alpha!r} must be between 0 and 1")
@@ -317,3 +324,74 @@ def _interpolate_mde(curve: pd.DataFrame, target: float) -> tuple[float, float]:
     r0, r1 = curve["ratio"].iloc[j - 1], curve["ratio"].iloc[j]
     t = (target - p[j - 1]) / (p[j] - p[j - 1])
     return float(f0 + t * (f1 - f0)), float(r0 + t * (r1 - r0))
+
+
+@dataclass(frozen=True, eq=False)
+class PlanSensitivity:
+    """Result of :func:`plan_sensitivity`: one :class:`SensitivityResult` per coincidence test.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per hypothesis: settings, ``n_releases``, ``n_informative``, ``max_ratio``,
+        ``mde_ratio``, ``mde_fraction``.
+    results : dict
+        Hypothesis id -> :class:`SensitivityResult`.
+    plan : str
+        Plan version.
+    """
+
+    table: pd.DataFrame
+    results: dict[str, SensitivityResult] = field(repr=False)
+    plan: str = ""
+
+    def summary(self) -> str:
+        """Short plain-text table."""
+        return f"Sensitivity of plan {self.plan}\n" + self.table.to_string(index=False)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>Sensitivity of plan {html.escape(self.plan)}</b></p>" + self.table.to_html(
+            index=False, float_format=lambda x: f"{x:.3f}"
+        )
+
+
+def plan_sensitivity(
+    frames: dict[str, pd.DataFrame], plan: str = "v2", *, n_sim: int = 2000, seed: int | None = None
+) -> PlanSensitivity:
+    """:func:`sensitivity` of every coincidence test of a plan version on the record.
+
+    Parameters
+    ----------
+    frames : dict of DataFrame
+        From :func:`analysis.data.load_processed`.
+    plan : str
+        Plan version (see :mod:`analysis.plan`).
+    n_sim : int
+        Monte Carlo draws per planted share.
+    seed : int or None
+        Seed; each test derives its own.
+    """
+    from analysis.overview import release_days, select_events
+    from analysis.plan import get_plan
+
+    pl = get_plan(plan)
+    days = release_days(frames["releases"], pl.start, pl.end)
+    tests = [t for t in pl.tests if t.kind == "coincidence"]
+    seeds = np.random.SeedSequence(seed).generate_state(len(tests))
+    results, rows = {}, []
+    for t, sd in zip(tests, seeds, strict=True):
+        st = t.settings
+        ev = select_events(frames["events"], list(t.classes), pl.start, pl.end)
+        res = sensitivity(days["date"], ev["date"], st["window"], direction=st["direction"],
+                          jitter_days=st["jitter_days"], cluster_gap=st["cluster_gap"],
+                          start=pl.start, end=pl.end, n_sim=n_sim, seed=int(sd))  # fmt: skip
+        results[t.id] = res
+        rows.append(dict(id=t.id, window=st["window"], direction=st["direction"],
+                         jitter_days=st["jitter_days"], n_events=len(ev),
+                         n_releases=res.n_releases, n_informative=res.n_informative,
+                         max_ratio=res.max_ratio, mde_ratio=res.mde_ratio,
+                         mde_fraction=res.mde_fraction))  # fmt: skip
+    return PlanSensitivity(table=pd.DataFrame(rows), results=results, plan=pl.version)
