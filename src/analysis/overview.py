@@ -225,6 +225,7 @@ class DataOverview:
     last_date: str
     n_linked: int = 0
     reporters: dict[str, int] = field(default_factory=dict)
+    reporter_label: str = "Foro Penal"
 
     def summary(self) -> str:
         """A short plain-text table."""
@@ -237,8 +238,9 @@ class DataOverview:
             "(sum of best figures; sub-groups may overlap)",
             f"  linked by their source       {self.n_linked} episodes (the source itself ties "
             "the release to a listed event)",
-            f"  Foro Penal peak count        {self.peak_prisoners:.0f} on {self.peak_date}",
-            f"  Foro Penal latest count      {self.last_prisoners:.0f} on {self.last_date}",
+            f"  peak count                   {self.peak_prisoners:.0f} on {self.peak_date} "
+            f"({self.reporter_label})",
+            f"  latest count                 {self.last_prisoners:.0f} on {self.last_date}",
             "  events by class:",
         ]
         lines += [f"    {k:<22} {v}" for k, v in self.n_events.items()]
@@ -251,14 +253,24 @@ class DataOverview:
         return "<pre>" + self.summary() + "</pre>"
 
 
-def data_overview(frames: dict[str, pd.DataFrame], start: Any, end: Any) -> DataOverview:
-    """Headline facts of the record between ``start`` and ``end`` (inclusive)."""
+def data_overview(
+    frames: dict[str, pd.DataFrame],
+    start: Any,
+    end: Any,
+    reporter: str = "foro_penal",
+    reporter_label: str = "Foro Penal",
+) -> DataOverview:
+    """Headline facts of the record between ``start`` and ``end`` (inclusive).
+
+    ``reporter`` is the ``reported_by`` value of the stock series (the country's reference NGO,
+    see :data:`analysis.settings.COUNTRIES`); ``reporter_label`` names it in the summary.
+    """
     pc = _period(frames["prisoner_counts"], start, end)
     rel = _period(frames["releases"], start, end)
     ev = _period(frames["events"], start, end)
-    fp = prisoner_series(frames["prisoner_counts"], "foro_penal", start, end)
+    fp = prisoner_series(frames["prisoner_counts"], reporter, start, end)
     if fp.empty:
-        raise ValueError(f"no Foro Penal count between {start} and {end}")
+        raise ValueError(f"no {reporter_label} count ({reporter}) between {start} and {end}")
     return DataOverview(
         start=str(pd.Timestamp(start).date()),
         end=str(pd.Timestamp(end).date()),
@@ -273,4 +285,5 @@ def data_overview(frames: dict[str, pd.DataFrame], start: Any, end: Any) -> Data
         last_date=str(fp.index[-1].date()),
         n_linked=int(rel["linked_event_id"].notna().sum()) if "linked_event_id" in rel else 0,
         reporters={k: int(v) for k, v in pc["reported_by"].value_counts().sort_index().items()},
+        reporter_label=reporter_label,
     )

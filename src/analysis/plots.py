@@ -71,8 +71,10 @@ def plot_timeline(
     end: Any,
     event_classes: Sequence[str] | None = None,
     title: str | None = None,
+    reporter: str = "foro_penal",
+    reporter_label: str = "Foro Penal",
 ) -> Figure:
-    """One timeline: Foro Penal's count, release episodes and events by class.
+    """One timeline: the reference NGO's count, release episodes and events by class.
 
     Parameters
     ----------
@@ -84,6 +86,8 @@ def plot_timeline(
         Rows of the event strip (default :data:`analysis.overview.DEFAULT_EVENT_CLASSES`).
     title : str, optional
         Figure title.
+    reporter, reporter_label : str
+        ``reported_by`` value of the stock series and its name on the axis.
 
     Returns
     -------
@@ -94,9 +98,9 @@ def plot_timeline(
     fig, (ax1, ax2, ax3) = plt.subplots(
         3, 1, figsize=(12, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1.4, 2.2]}
     )
-    fp = prisoner_series(frames["prisoner_counts"], "foro_penal", s, e)
+    fp = prisoner_series(frames["prisoner_counts"], reporter, s, e)
     ax1.plot(fp.index, fp.to_numpy(), marker="o", ms=3, lw=1.2, color="#333")
-    ax1.set_ylabel("political prisoners\n(Foro Penal)")
+    ax1.set_ylabel(f"political prisoners\n({reporter_label})")
     ax1.grid(alpha=0.3)
 
     rel = frames["releases"]

@@ -342,8 +342,12 @@ def revolving_by_class(
     window: int = 30,
     max_gap: int = 60,
     seed: int | None = None,
+    **null_kwargs: Any,
 ) -> pd.DataFrame:
     """:func:`revolving_door` for each event class in turn (descriptive; not a family test).
+
+    ``null_kwargs`` (``null``, ``jitter_days``, ``n_surrogates``) are passed to
+    :func:`revolving_door`.
 
     Events outside the span of ``counts`` are dropped first. Classes with too few events or
     intervals get a row with ``note`` saying why.
@@ -364,7 +368,7 @@ def revolving_by_class(
             rows.append(row)
             continue
         try:
-            r = revolving_door(counts, ev, window=window, max_gap=max_gap, seed=seed)
+            r = revolving_door(counts, ev, window=window, max_gap=max_gap, seed=seed, **null_kwargs)
         except ValueError as exc:
             row["note"] = str(exc)
             rows.append(row)

@@ -21,6 +21,7 @@ __all__ = [
     "processed_dir",
     "project_root",
     "raw_dir",
+    "resolve_reporter",
 ]
 
 
@@ -129,3 +130,8 @@ def processed_dir(
     """``data/processed/<country>`` of the project."""
     country_settings(country)
     return (Path(root) if root else project_root()) / "data" / "processed" / country
+
+
+def resolve_reporter(country: str = DEFAULT_COUNTRY, reporter: str = "reference_ngo") -> str:
+    """The ``reported_by`` value a notebook means: ``"reference_ngo"`` is the country's NGO."""
+    return country_settings(country).reference_ngo if reporter == "reference_ngo" else reporter

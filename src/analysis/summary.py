@@ -21,6 +21,7 @@ from analysis.overview import prisoner_series, release_days, select_events
 from analysis.plan import Hypothesis, PlanVersion, get_plan
 from analysis.revolving import revolving_door
 from analysis.sensitivity import sensitivity
+from analysis.settings import country_settings
 
 __all__ = ["PRIMARY_TESTS", "PrimaryTests", "answer_html", "primary_tests"]
 
@@ -146,7 +147,8 @@ def primary_tests(
     n_surrogates: int = 9999,
     alpha: float | None = None,
     seed: int | None = None,
-    reporter: str = "foro_penal",
+    reporter: str | None = None,
+    country: str = "venezuela",
     with_sensitivity: bool = True,
 ) -> PrimaryTests:
     """Run a plan's primary family on the event record and apply its decision rule.
@@ -175,12 +177,16 @@ def primary_tests(
         Family-wise level (default the plan's).
     seed : int or None
         Seed; each test derives its own from it.
-    reporter : str
-        ``reported_by`` value of the prisoner count for the revolving door.
+    reporter : str, optional
+        ``reported_by`` value of the prisoner count for the revolving door (default: the
+        country's reference NGO, :data:`analysis.settings.COUNTRIES`).
+    country : str
+        Whose record ``frames`` is (sets the default reporter and labels the result).
     with_sensitivity : bool
         Add the sensitivity columns (``n_informative``, ``max_effect``, ``mde``).
     """
     pl = plan if isinstance(plan, PlanVersion) else get_plan(plan)
+    reporter = reporter or country_settings(country).reference_ngo
     period = (start or pl.start, end or pl.end)
     alpha = pl.alpha if alpha is None else alpha
     seeds = np.random.SeedSequence(seed).generate_state(3 * len(pl.tests))
@@ -203,9 +209,10 @@ def primary_tests(
     table["p_holm"] = adjust(table["pvalue"].to_numpy(), "holm", alpha).p_adjusted.to_numpy()
     table["supported"] = (table["p_holm"] < alpha) & (table["effect_lo"] > table["null_effect"])
     settings = dict(
-        plan=pl.version, plan_date=pl.date, start=str(pd.Timestamp(period[0]).date()),
-        end=str(pd.Timestamp(period[1]).date()), n_surrogates=n_surrogates, alpha=alpha,
-        seed=seed, tests={t.id: dict(t.settings) for t in pl.tests},
+        country=country, reporter=reporter, plan=pl.version, plan_date=pl.date,
+        start=str(pd.Timestamp(period[0]).date()), end=str(pd.Timestamp(period[1]).date()),
+        n_surrogates=n_surrogates, alpha=alpha, seed=seed,
+        tests={t.id: dict(t.settings) for t in pl.tests},
     )  # fmt: skip
     return PrimaryTests(table=table, verdict=_verdict(table, alpha), settings=settings)
 
