@@ -62,8 +62,8 @@ LR_NULL = (
 
 #: |coefficient| above which an estimate is flagged as unstable (IRR beyond e^10 or e^-10).
 _UNSTABLE = 10.0
-#: Largest absolute score component accepted as convergence.
-_GTOL = 1e-4
+#: Largest remaining Newton step (log-IRR scale) accepted as convergence.
+_STEP = 1e-3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -530,21 +530,27 @@ def _design_parts(design: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, list
 
 
 def _fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, maxiter: int) -> tuple[Any, bool]:
-    """ConditionalPoisson by BFGS from 0 (statsmodels' default), then Newton if the score is not
-    yet ~0 (statsmodels' conditional results do not keep the optimiser's convergence flag)."""
+    """ConditionalPoisson by Newton from 0; if that fails, Newton from a BFGS estimate.
+
+    statsmodels' conditional results keep no convergence flag, and its BFGS tolerance applies
+    to the score per observation; converged here means the Newton step ``cov @ score`` left at
+    the estimate is below ``_STEP`` on the log-IRR scale.
+    """
     _, codes = np.unique(groups, return_inverse=True)
     model = ConditionalPoisson(y, X, groups=codes)
 
     def done(fit: Any) -> bool:
-        return bool(
-            np.all(np.isfinite(fit.params)) and np.abs(model.score(fit.params)).max() < _GTOL
-        )
+        params, cov = np.asarray(fit.params), np.asarray(fit.cov_params())
+        if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
+            return False
+        return bool(np.abs(cov @ model.score(params)).max() < _STEP)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numerical Hessian / convergence chatter; checked below
-        fit = model.fit(method="bfgs", maxiter=maxiter)
-        if not done(fit):
-            fit = model.fit(method="newton", start_params=fit.params, maxiter=maxiter)
+        fit = model.fit(method="newton", maxiter=maxiter)
+        if not done(fit):  # Newton has no line search: restart from a BFGS estimate
+            start = model.fit(method="bfgs", maxiter=maxiter).params
+            fit = model.fit(method="newton", start_params=start, maxiter=maxiter)
     return fit, done(fit)
 
 
