@@ -45,6 +45,7 @@ __all__ = [
     "STRATA",
     "LagProfileResult",
     "build_daily_design",
+    "conditional_loglike",
     "conditional_poisson",
     "lag_bins",
     "lag_profile",
@@ -285,8 +286,8 @@ def build_daily_design(
 # ---------------------------------------------------------------------------------------------
 
 _STATUS_NOTE = {
-    "zero": "no release day at this lag in any informative stratum: the maximum-likelihood IRR "
-    "is 0 (on the boundary); the limit is kept in the LR test, no interval",
+    "zero": "no release day at this lag in the strata where the indicator varies: the "
+    "maximum-likelihood IRR is 0 (on the boundary); the limit is kept in the LR test, no interval",
     "infinite": "every release of the strata where this indicator varies falls at this lag: the "
     "maximum-likelihood IRR is infinite (on the boundary); the limit is kept in the LR test",
     "not_identified": "no variation within any informative stratum (no event at this lag in a "
