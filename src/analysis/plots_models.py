@@ -15,10 +15,11 @@ from matplotlib.ticker import FuncFormatter
 
 from analysis.calendar import from_days, to_days
 from analysis.changepoints import ChangepointResult
+from analysis.conditional import LagProfileResult
 from analysis.eventstudy import EventStudyResult
 from analysis.models import CountModelResult, CrossCorrelationResult
 
-__all__ = ["plot_ccf", "plot_changepoints", "plot_event_study", "plot_irr"]
+__all__ = ["plot_ccf", "plot_changepoints", "plot_event_study", "plot_irr", "plot_lag_profile"]
 
 
 def _check(result: Any, cls: type, name: str) -> None:
@@ -219,5 +220,67 @@ def plot_changepoints(
     )
     ax.legend(fontsize="small")
     fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def plot_lag_profile(result: LagProfileResult, *, title: str | None = None) -> Figure:
+    """IRR by lag bin with its interval, one series per event class (log scale, line at 1).
+
+    Each estimate is drawn at the middle of its lag bin with a horizontal bar spanning the bin
+    and a vertical bar for the interval. Boundary estimates are marked at the bottom (IRR = 0,
+    triangle down) or top (IRR infinite, triangle up) of the axes; dropped bins are not drawn.
+
+    Parameters
+    ----------
+    result : LagProfileResult
+        Output of :func:`analysis.conditional.conditional_poisson` or ``lag_profile``.
+    title : str, optional
+        Figure title; the default states the LR test.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check(result, LagProfileResult, "plot_lag_profile")
+    tab = result.table
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.add_subplot()
+    edge = ax.get_xaxis_transform()  # x in lags, y in axes fraction
+    shift = 0.6 * (np.arange(len(result.classes)) - (len(result.classes) - 1) / 2)
+    for k, (cls, dx) in enumerate(zip(result.classes, shift, strict=True)):
+        sub = tab[tab["class"] == cls]
+        mid = (sub["lag_lo"] + sub["lag_hi"]).to_numpy() / 2 + dx
+        est = (sub["status"] == "estimated").to_numpy()
+        irr = sub["irr"].to_numpy()
+        yerr = np.vstack([irr - sub["irr_lo"].to_numpy(), sub["irr_hi"].to_numpy() - irr])
+        half = (sub["lag_hi"] - sub["lag_lo"]).to_numpy() / 2
+        color = f"C{k % 10}"
+        ax.errorbar(
+            mid[est],
+            irr[est],
+            yerr=yerr[:, est],
+            xerr=half[est],
+            fmt="o",
+            color=color,
+            capsize=2,
+            lw=1,
+            label=cls,
+        )
+        for status, y, marker in (("zero", 0.02, "v"), ("infinite", 0.98, "^")):
+            on = (sub["status"] == status).to_numpy()
+            ax.plot(mid[on], np.full(on.sum(), y), marker, color=color, mfc="none", transform=edge)
+    ax.axhline(1, color="k", lw=0.8, ls="--")
+    ax.axvline(-0.5, color="0.6", lw=0.8)
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("lag = release day - event day (days; positive: release after the event)")
+    ax.set_ylabel(f"incidence-rate ratio ({result.level:.0%} CI)")
+    ax.set_title(
+        title
+        or f"Conditional Poisson lag profile ({result.strata} strata): LR p = "
+        f"{result.lr_pvalue:.3g}, df = {result.lr_df}"
+    )
+    ax.legend(fontsize="small", title="open triangles: IRR 0 / infinite", title_fontsize="small")
     fig.tight_layout()
     return fig
