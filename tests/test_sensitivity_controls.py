@@ -44,7 +44,8 @@ def test_shares_match_brute_force_and_test_expectation():
     assert res.n_informative_clusters == sum(b[2] for b in brute)
     assert res.n_informative == sum(b[3] for b in brute if b[2])
     t = coincidence_test(r, ev, 5, direction="before", null="jitter", jitter_days=30,
-                         cluster_gap=2, start=0, end=599, n_surrogates=10, n_bootstrap=0)  # fmt: skip
+                         cluster_gap=2, start=0, end=599, n_surrogates=10,
+                         n_bootstrap=0)  # fmt: skip
     assert res.expected == pytest.approx(t.expected)
     shares = cluster_shares(r, ev, 5, direction="before", jitter_days=30, cluster_gap=2,
                             start=0, end=599)  # fmt: skip
