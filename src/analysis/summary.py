@@ -123,19 +123,45 @@ def _revolving_row(
     )  # fmt: skip
 
 
+def _empty_row(spec: Hypothesis, n_releases: int) -> dict[str, Any]:
+    nan = float("nan")
+    unit = "ratio" if spec.kind == "coincidence" else "per 30 d"
+    return dict(
+        window=spec.settings["window"], n_releases=n_releases, effect=nan, effect_lo=nan,
+        effect_hi=nan, effect_unit=unit, null_effect=1.0 if unit == "ratio" else 0.0,
+        pvalue=nan, naive_ratio=nan, naive_pvalue=nan, statistic=nan, expected=nan,
+        null=spec.settings.get("null"), jitter_days=spec.settings.get("jitter_days"),
+        n_informative=nan, max_effect=nan, mde=nan,
+    )  # fmt: skip
+
+
+def _holm(p: np.ndarray, alpha: float) -> np.ndarray:
+    """Holm over the hypotheses that could be run (nan p-values stay nan)."""
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = adjust(p[ok], "holm", alpha).p_adjusted.to_numpy()
+    return out
+
+
 def _verdict(table: pd.DataFrame, alpha: float) -> str:
     n_sup = int(table["supported"].sum())
+    skipped = table.loc[table["pvalue"].isna(), "id"].tolist()
     if n_sup == 0:
-        return (
+        text = (
             f"Decision rule: no primary hypothesis is supported at family-wise level {alpha} "
             "(Holm). The record does not show release timing beyond what the clustering of "
             "releases and events explains at this resolution."
         )
-    ids = ", ".join(table.loc[table["supported"], "id"])
-    return (
-        f"Decision rule: {n_sup} of {len(table)} primary hypotheses supported at "
-        f"family-wise level {alpha} (Holm): {ids}. Association in time, not proof of intent."
-    )
+    else:
+        ids = ", ".join(table.loc[table["supported"], "id"])
+        text = (
+            f"Decision rule: {n_sup} of {len(table)} primary hypotheses supported at "
+            f"family-wise level {alpha} (Holm): {ids}. Association in time, not proof of intent."
+        )
+    if skipped:
+        text += f" Not run on this record (too thin; see the table's note): {', '.join(skipped)}."
+    return text
 
 
 def primary_tests(
@@ -199,14 +225,18 @@ def primary_tests(
                                "direction": spec.settings.get("direction", "before"),
                                "n_events": len(ev)}  # fmt: skip
         sd = seeds[3 * i : 3 * i + 3]
-        if spec.kind == "coincidence":
-            row.update(_coincidence_row(spec, days, ev, period, n_surrogates, sd,
-                                        with_sensitivity))  # fmt: skip
-        else:
-            row.update(_revolving_row(spec, frames, ev, reporter, period, n_surrogates, sd))
+        try:
+            if spec.kind == "coincidence":
+                row.update(_coincidence_row(spec, days, ev, period, n_surrogates, sd,
+                                            with_sensitivity))  # fmt: skip
+            else:
+                row.update(_revolving_row(spec, frames, ev, reporter, period, n_surrogates, sd))
+            row["note"] = ""
+        except ValueError as exc:  # a thin record: the test cannot run; say why, do not guess
+            row.update(_empty_row(spec, len(days)), note=f"not run: {exc}")
         rows.append(row)
     table = pd.DataFrame(rows)
-    table["p_holm"] = adjust(table["pvalue"].to_numpy(), "holm", alpha).p_adjusted.to_numpy()
+    table["p_holm"] = _holm(table["pvalue"].to_numpy(), alpha)
     table["supported"] = (table["p_holm"] < alpha) & (table["effect_lo"] > table["null_effect"])
     settings = dict(
         country=country, reporter=reporter, plan=pl.version, plan_date=pl.date,
