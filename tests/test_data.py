@@ -7,6 +7,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -187,3 +188,45 @@ def test_cli_validate_and_build_exit_codes(tmp_path, monkeypatch, capsys):
     assert "venezuela/prisoner_counts.csv:2 column 'date_precision' value 'fortnight'" in err
     assert "nothing was written" in err
     assert not (root / "data" / "processed").exists()
+
+
+def test_ngo_flows_known_answer():
+    pc = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e", "f"],
+            "date": pd.to_datetime(
+                ["2026-01-10", "2026-01-12", "2026-01-12", "2026-01-15", "2025-10-20", "2026-01-20"]
+            ),
+            "period_start": pd.to_datetime(
+                ["2026-01-08", "2026-01-08", "2026-01-08", "2026-01-08", "2025-10-13", "2026-01-08"]
+            ),
+            "arrests_in_period": pd.array([None, None, None, None, 21, None], dtype="Int64"),
+            "releases_in_period": pd.array([9, 41, 49, 40, 0, 60], dtype="Int64"),
+            "reported_by": ["foro_penal"] * 6,
+        }
+    )
+    fl = data.ngo_flows(pc)
+    rel = fl[(fl["measure"] == "releases") & (fl["period_start"] >= "2026-01-01")]
+    rel = rel.set_index("id")
+    assert rel.loc["a", "value"] == 9 and rel.loc["a", "derivation"] == "as_reported"
+    # two reports on 12 January: the larger (49) is the running total; 49 - 9 = 40 over 11-12 Jan
+    assert rel.loc["b", "value"] == 40 and rel.loc["b", "days"] == 2
+    assert np.isnan(rel.loc["d", "value"])  # 40 < 49: a falling running total is not differenced
+    assert rel.loc["d", "derivation"] == "inconsistent_running_totals"
+    assert rel.loc["f", "value"] == 11  # from the largest total so far (49), not from 40
+    oct_ = fl[fl["id"] == "e"].set_index("measure")
+    assert oct_.loc["arrests", "value"] == 21 and oct_.loc["releases", "value"] == 0
+    assert oct_.loc["arrests", "days"] == 8
+
+
+def test_flows_built_for_the_record():
+    frames = data.load_raw(ROOT)
+    fl = data.ngo_flows(frames["prisoner_counts"])
+    assert len(fl) > 0 and (fl["days"] >= 1).all()
+    assert set(fl["derivation"]) <= {
+        "as_reported",
+        "difference_of_running_totals",
+        "inconsistent_running_totals",
+    }
+    ok = fl["value"].notna()
+    assert (fl.loc[ok, "value"] >= 0).all()

@@ -46,6 +46,7 @@ __all__ = [
     "load_processed",
     "load_raw",
     "main",
+    "ngo_flows",
     "raw_dir",
     "validate_file",
 ]
@@ -464,6 +465,74 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
 
 
+_FLOW_MEASURES = {"arrests": "arrests_in_period", "releases": "releases_in_period"}
+
+
+def _flow_rows(g: pd.DataFrame, measure: str) -> list[dict]:
+    """One group (reporter, period start, measure): first figure as reported, then differences."""
+    by_day = g.groupby("date", sort=True).agg(value=("value", "max"), id=("id", "first"))
+    rows, prev_day, prev_val = [], None, None
+    for day, r in by_day.iterrows():
+        first = prev_day is None
+        start = g["period_start"].iloc[0] if first else prev_day + pd.Timedelta(days=1)
+        value = float(r["value"]) if first else float(r["value"]) - prev_val
+        kind = "as_reported" if first else "difference_of_running_totals"
+        if value < 0:
+            value, kind = float("nan"), "inconsistent_running_totals"
+        rows.append(
+            dict(
+                id=r["id"],
+                reported_by=g["reported_by"].iloc[0],
+                measure=measure,
+                period_start=start,
+                period_end=day,
+                value=value,
+                derivation=kind,
+            )
+        )
+        prev_day = day
+        prev_val = float(r["value"]) if first else max(prev_val, float(r["value"]))
+    return rows
+
+
+def ngo_flows(prisoner_counts: pd.DataFrame) -> pd.DataFrame:
+    """Arrests and releases per period, from count rows that state their period's first day.
+
+    A row with ``period_start`` and an ``arrests_in_period`` or ``releases_in_period`` figure
+    covers ``[period_start, date]``. Several rows of one reporter with the same ``period_start``
+    are running totals ("since 8 January"): the first is kept as reported and each later one
+    becomes the difference from the previous total, covering the days since it
+    (``derivation = "difference_of_running_totals"``; the largest figure of a day is used). A
+    total that falls is not differenced (``value`` nan, ``"inconsistent_running_totals"``), and later
+    differences are taken from the largest total reported so far.
+    Periods of different reporters or start days overlap and are not additive.
+
+    Returns
+    -------
+    DataFrame
+        ``id`` (the count row), ``reported_by``, ``measure`` (arrests / releases),
+        ``period_start``, ``period_end``, ``days``, ``value``, ``derivation``.
+    """
+    cols = ["id", "reported_by", "measure", "period_start", "period_end", "days", "value",
+            "derivation"]  # fmt: skip
+    pc = prisoner_counts
+    if "period_start" not in pc:
+        return pd.DataFrame(columns=cols)
+    rows: list[dict] = []
+    for measure, col in _FLOW_MEASURES.items():
+        sub = pc[pc["period_start"].notna() & pc[col].notna()]
+        sub = sub.assign(value=sub[col].astype("float64"))
+        for _, g in sub.groupby(["reported_by", "period_start"], sort=True):
+            rows.extend(_flow_rows(g, measure))
+    out = pd.DataFrame(rows, columns=cols[:5] + cols[6:])
+    out["days"] = (out["period_end"] - out["period_start"]).dt.days.astype("int64") + 1
+    out = out[cols].astype({"id": "string", "reported_by": "string", "measure": "string",
+                            "derivation": "string"})  # fmt: skip
+    out = out.astype({"period_start": "datetime64[s]", "period_end": "datetime64[s]"})
+    return out.sort_values(["period_end", "measure", "reported_by", "id"], kind="stable"
+                           ).reset_index(drop=True)  # fmt: skip
+
+
 def coverage_table(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Rows per year per table (years as rows, tables as columns, zeros filled)."""
     counts = {
@@ -504,6 +573,7 @@ def countries_present(root: str | os.PathLike[str] | None = None) -> list[str]:
 def _build_country(frames: Mapping[str, pd.DataFrame], dest: Path) -> None:
     outputs = dict(frames)
     outputs["events"] = event_calendar(frames)
+    outputs["flows"] = ngo_flows(frames["prisoner_counts"])
     dest.mkdir(parents=True, exist_ok=True)
     for name, df in outputs.items():
         _write_table(df, dest, name)
@@ -609,9 +679,10 @@ def load_processed(
             raise FileNotFoundError(f"{p} not found; build it with `make data`")
         out[name] = pd.read_parquet(p)
     if tables is None:
-        extra = folder / "release_nationalities.parquet"
-        if extra.is_file():
-            out["release_nationalities"] = pd.read_parquet(extra)
+        for name in ("release_nationalities", "flows"):
+            extra = folder / f"{name}.parquet"
+            if extra.is_file():
+                out[name] = pd.read_parquet(extra)
     return out
 
 
