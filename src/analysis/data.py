@@ -503,8 +503,8 @@ def ngo_flows(prisoner_counts: pd.DataFrame) -> pd.DataFrame:
     are running totals ("since 8 January"): the first is kept as reported and each later one
     becomes the difference from the previous total, covering the days since it
     (``derivation = "difference_of_running_totals"``; the largest figure of a day is used). A
-    total that falls is not differenced (``value`` nan, ``"inconsistent_running_totals"``), and later
-    differences are taken from the largest total reported so far.
+    total that falls is not differenced (``value`` nan, ``"inconsistent_running_totals"``), and
+    later differences are taken from the largest total reported so far.
     Periods of different reporters or start days overlap and are not additive.
 
     Returns
