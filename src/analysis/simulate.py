@@ -25,13 +25,11 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from analysis.coincidence import (
     DEFAULT_CLUSTER_GAP,
@@ -39,6 +37,7 @@ from analysis.coincidence import (
     DIRECTIONS,
     coincidence_test,
 )
+from analysis.grid import resolve_backend, run_grid
 from analysis.nulls import NULLS, make_rng
 
 __all__ = [
@@ -334,6 +333,8 @@ class CalibrationResult:
     alpha, n_reps, n_surrogates, window, direction, cluster_gap, seed, n_workers : settings
     scenario_kwargs : dict
         Generator settings per scenario.
+    backend : str
+        Where the replications ran (see :func:`analysis.grid.resolve_backend`).
     """
 
     table: pd.DataFrame
@@ -345,8 +346,9 @@ class CalibrationResult:
     direction: str
     cluster_gap: int
     seed: int | None
-    n_workers: int
+    n_workers: int | None
     scenario_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    backend: str = ""
 
     def rate(self, scenario: str, null: str, jitter_days: int | None = None) -> float:
         """Rejection rate of one (scenario, null[, jitter_days]) cell."""
@@ -386,8 +388,10 @@ def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-def _one_rep(job: tuple[Any, ...]) -> list[tuple[int, str, str, int | None, float]]:
-    (rep, ss, scenarios, nulls, jitter_grid, n_surr, window, direction, cluster_gap, skw) = job
+def _one_rep(
+    job: tuple[Any, ...], ss: np.random.SeedSequence
+) -> list[tuple[int, str, str, int | None, float]]:
+    (rep, scenarios, nulls, jitter_grid, n_surr, window, direction, cluster_gap, skw) = job
     out: list[tuple[int, str, str, int | None, float]] = []
     for sc, sc_ss in zip(scenarios, ss.spawn(len(scenarios)), strict=True):
         data_ss, test_ss = sc_ss.spawn(2)
@@ -424,7 +428,8 @@ def calibrate(
     cluster_gap: int = DEFAULT_CLUSTER_GAP,
     alpha: float = 0.05,
     seed: int | None = 0,
-    n_workers: int = 1,
+    n_workers: int | None = 1,
+    scheduler: Any = None,
     progress: bool = False,
     scenario_kwargs: dict[str, dict[str, Any]] | None = None,
 ) -> CalibrationResult:
@@ -448,9 +453,12 @@ def calibrate(
         Rejection threshold (reject if p <= alpha).
     seed : int or None
         Master seed. Replication ``i`` uses child ``i`` of ``SeedSequence(seed).spawn(n_reps)``, so
-        results do not depend on ``n_workers``.
-    n_workers : int
-        1: sequential loop; > 1: :class:`concurrent.futures.ProcessPoolExecutor`.
+        results do not depend on the backend or ``n_workers``.
+    n_workers : int or None
+        Local processes: 1 runs in this process, None uses every core (see
+        :func:`analysis.grid.run_grid`).
+    scheduler : str, distributed.Client or None
+        Dask scheduler address or client (None: ``$DASK_SCHEDULER_ADDRESS`` if set, else local).
     progress : bool
         Show a tqdm progress bar.
     scenario_kwargs : dict, optional
@@ -470,38 +478,23 @@ def calibrate(
         raise ValueError(f"direction = {direction!r} is not allowed; use one of {DIRECTIONS}")
     n_reps = _check_pos(n_reps, "n_reps")
     n_surrogates = _check_pos(n_surrogates, "n_surrogates")
-    n_workers = _check_pos(n_workers, "n_workers")
     if not (0 < alpha < 1):
         raise ValueError(f"alpha = {alpha!r} must be between 0 and 1")
     grid = [jitter_days] if isinstance(jitter_days, (int, np.integer)) else list(jitter_days)
     grid = [_check_pos(j, "jitter_days") for j in grid]
     skw = dict(scenario_kwargs or {})
-    children = np.random.SeedSequence(seed).spawn(n_reps)
-    jobs = [
-        (
-            i,
-            children[i],
-            tuple(scenarios),
-            tuple(nulls),
-            grid,
-            n_surrogates,
-            window,
-            direction,
-            cluster_gap,
-            skw,
-        )
-        for i in range(n_reps)
-    ]
-    rows: list[tuple[int, str, str, int | None, float]] = []
-    if n_workers == 1:
-        for job in tqdm(jobs, disable=not progress, desc="calibrate"):
-            rows.extend(_one_rep(job))
-    else:
-        with ProcessPoolExecutor(max_workers=n_workers) as ex:
-            chunks = max(1, n_reps // (4 * n_workers))
-            it = ex.map(_one_rep, jobs, chunksize=chunks)
-            for out in tqdm(it, total=n_reps, disable=not progress, desc="calibrate"):
-                rows.extend(out)
+    backend = resolve_backend(scheduler, n_workers)
+    job = (tuple(scenarios), tuple(nulls), grid, n_surrogates, window, direction, cluster_gap, skw)
+    out = run_grid(
+        _one_rep,
+        [(i, *job) for i in range(n_reps)],
+        seed=seed,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        progress=progress,
+        desc="calibrate",
+    )
+    rows = [row for rep_rows in out for row in rep_rows]
     pv = pd.DataFrame(rows, columns=["rep", "scenario", "null", "jitter_days", "pvalue"])
     pv["jitter_days"] = pv["jitter_days"].astype("Int64")
     pv["reject"] = pv["pvalue"] <= alpha
@@ -527,8 +520,9 @@ def calibrate(
         direction=direction,
         cluster_gap=cluster_gap,
         seed=seed,
-        n_workers=n_workers,
+        n_workers=backend.n_workers,
         scenario_kwargs=skw,
+        backend=str(backend),
     )
 
 
