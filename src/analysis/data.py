@@ -134,7 +134,9 @@ def _parse_csv(
         problems.append(Problem(_label(path), 1, c, None, "required column is missing"))
     for c in header:
         if c not in spec.columns:
-            problems.append(Problem(_label(path), 1, c, None, "unknown column (see data/README.md)"))
+            problems.append(
+                Problem(_label(path), 1, c, None, "unknown column (see data/README.md)")
+            )
     dupes = sorted({c for c in header if header.count(c) > 1})
     for c in dupes:
         problems.append(Problem(_label(path), 1, c, None, "column appears more than once"))
