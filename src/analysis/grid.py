@@ -139,9 +139,7 @@ def task_seeds(seed: SeedLike, n_tasks: int) -> list[np.random.SeedSequence]:
     """
     if isinstance(seed, Sequence) and not isinstance(seed, str):
         seeds = list(seed)
-        if len(seeds) != n_tasks or not all(
-            isinstance(s, np.random.SeedSequence) for s in seeds
-        ):
+        if len(seeds) != n_tasks or not all(isinstance(s, np.random.SeedSequence) for s in seeds):
             raise ValueError(
                 f"seed is a sequence of {len(seeds)} items; give one SeedSequence per task "
                 f"({n_tasks}) or an int / None"
