@@ -309,3 +309,54 @@ def test_answer_escapes_small_p(frames):
 
     page = answer_html(PrimaryTests(table=fake, verdict="v", settings=res.settings))
     assert "(p &lt; 0.001)" in page and "(p < 0.001)" not in page
+
+
+def test_specification_curve_jitter_grid_drops_blind_windows_and_wy():
+    rd, ev = _toy()
+    res = specification_curve(
+        rd,
+        ev,
+        windows=(3, 7, 14),
+        directions=("before", "around"),
+        nulls=("jitter", "uniform"),
+        event_sets={"all": ["negotiation", "sanctions_relief"]},
+        periods={"all": ("2015-01-01", "2018-12-31")},
+        weightings=("episodes",),
+        n_surrogates=199,
+        jitter_days=(30, 60),
+        seed=3,
+    )
+    t = res.table
+    assert res.jitter_days == (30, 60)
+    assert set(t.loc[t["null"] == "jitter", "jitter_days"]) == {30, 60}
+    assert t.loc[t["null"] == "uniform", "jitter_days"].isna().all()
+    # span: window + 1 (before), 2 * window + 1 (around); dropped when 2 * span >= bin
+    span = np.where(t["direction"] == "around", 2 * t["window"] + 1, t["window"] + 1)
+    blind = (t["null"] == "jitter") & (2 * span >= t["jitter_days"].fillna(10**6))
+    assert blind.any()
+    assert t.loc[blind, "skipped"].str.startswith("window wider than half the jitter bin").all()
+    assert (t.loc[~blind, "skipped"] == "").all()
+    ran = res.ran
+    mc = ran["null"].isin(["jitter", "uniform"])
+    # same shared draws: Westfall-Young never below the raw Monte Carlo p-value, above Holm's floor
+    assert (ran.loc[mc, "p_wy"] >= ran.loc[mc, "pvalue"] - 1e-12).all()
+    assert ran["p_wy"].notna().all()
+    assert "Westfall-Young step-down max-T" in res.adjustment
+    assert "dropped: window wider than half the jitter bin" in res.summary()
+    assert "share_p_wy" in res.by("null").columns
+    with pytest.raises(ValueError, match="familywise = 'bonferroni' is not allowed"):
+        specification_curve(
+            rd,
+            ev,
+            event_sets={"a": ["negotiation"]},
+            periods={"p": ("2015-01-01", "2016-01-01")},
+            familywise="bonferroni",
+        )
+    with pytest.raises(ValueError, match="jitter_days = 0"):
+        specification_curve(
+            rd,
+            ev,
+            event_sets={"a": ["negotiation"]},
+            periods={"p": ("2015-01-01", "2016-01-01")},
+            jitter_days=0,
+        )

@@ -1,10 +1,21 @@
 """Robustness: a specification curve over the choices a timing test leaves open, and
 leave-one-out checks for the largest releases.
 
-A specification is one combination of window, direction, null, event subset, period and
-weighting. :func:`specification_curve` runs :func:`analysis.coincidence.coincidence_test` for every
-one and adjusts the p-values of the whole family (Holm and Benjamini-Hochberg), so a reader sees
-how much the answer depends on the analyst's choices rather than one chosen specification.
+A specification is one combination of window, direction, null, jitter bin width, event subset,
+period and weighting. :func:`specification_curve` runs
+:func:`analysis.coincidence.coincidence_test` for every one and adjusts the p-values of the whole
+family: Westfall-Young max-T over shared surrogates (:mod:`analysis.familywise`), which uses the
+strong dependence between near-identical specifications and can reject at the surrogate count
+used, with Holm and Benjamini-Hochberg kept for comparison. A reader sees how much the answer
+depends on the analyst's choices rather than one chosen specification.
+
+Shared surrogates. Specifications that share a release set (period), a null and a jitter bin
+width are run with the same seed, so the jitter (or uniform) null redraws the releases
+identically for all of them; for the circular shift the same random shifts are read from each
+specification's exact null. Row ``b`` of the null matrix is then one joint draw for every
+specification of a group. Groups (different periods, nulls or bin widths) get independent draws;
+the maximum over independent copies is stochastically larger than over positively dependent
+ones, so joining groups this way errs on the conservative side.
 """
 
 from __future__ import annotations
@@ -19,6 +30,8 @@ import pandas as pd
 
 from analysis.calendar import to_day, to_days
 from analysis.coincidence import coincidence_test
+from analysis.familywise import FAMILYWISE_METHODS, westfall_young
+from analysis.grid import run_grid
 from analysis.multitest import adjust
 
 __all__ = [
@@ -32,6 +45,16 @@ __all__ = [
 _NULLS = ("jitter", "circular_shift", "uniform", "poisson")
 _DIRECTIONS = ("before", "after", "around")
 _WEIGHTINGS = ("episodes", "persons")
+#: Jitter bin widths crossed by default in :func:`specification_curve`.
+DEFAULT_JITTER_GRID: tuple[int, ...] = (30, 60, 90)
+_SETTINGS = ["period", "event_set", "window", "direction", "null", "jitter_days", "weighting"]
+_STATS = ("statistic", "expected", "ratio", "ratio_lo", "ratio_hi", "pvalue")
+_P_COLS = ("pvalue", "p_wy", "p_holm")
+_ADJUSTMENT_NAMES = {
+    "step_down": "Westfall-Young step-down max-T",
+    "single_step": "Westfall-Young single-step max-T",
+    "minp": "Westfall-Young step-down min-P",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,53 +64,74 @@ class SpecificationCurveResult:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per specification: the settings (``window``, ``direction``, ``null``,
-        ``event_set``, ``period``, ``weighting``), ``n_releases``, ``n_events``, ``statistic``,
-        ``expected``, ``ratio``, ``ratio_lo``, ``ratio_hi``, ``pvalue``, ``p_holm``, ``p_bh``,
-        and ``skipped`` (why a specification could not be run, else empty).
+        One row per specification: the settings (``period``, ``event_set``, ``window``,
+        ``direction``, ``null``, ``jitter_days`` (jitter only), ``weighting``), ``n_releases``,
+        ``n_events``, ``statistic``, ``expected``, ``ratio``, ``ratio_lo``, ``ratio_hi``,
+        ``pvalue``, ``p_wy`` (family-wise, see ``adjustment``), ``p_holm``, ``p_bh``, and
+        ``skipped`` (why a specification was dropped, else empty).
     alpha : float
         Level for the counts in :meth:`summary`.
-    n_surrogates, seed, jitter_days : settings
+    n_surrogates, seed : settings
+    jitter_days : tuple of int
+        Jitter bin widths crossed.
+    familywise : str
+        Westfall-Young method ("step_down", "single_step" or "minp").
+    adjustment : str
+        The family-wise adjustment used, in words (``p_wy``); Holm and BH are for comparison.
     """
 
     table: pd.DataFrame = field(repr=False)
     alpha: float
     n_surrogates: int
     seed: int | None
-    jitter_days: int | None
+    jitter_days: tuple[int, ...]
+    familywise: str = "step_down"
+    adjustment: str = ""
 
     @property
     def ran(self) -> pd.DataFrame:
         """Specifications that ran (not skipped)."""
         return self.table[self.table["skipped"] == ""]
 
+    @property
+    def dropped(self) -> pd.DataFrame:
+        """Specifications dropped, with the reason in ``skipped``."""
+        return self.table[self.table["skipped"] != ""]
+
     def by(self, column: str) -> pd.DataFrame:
         """Per value of one setting: specifications, median ratio, share with raw p < alpha and
-        with Holm-adjusted p < alpha."""
+        with Westfall-Young- and Holm-adjusted p < alpha."""
         t = self.ran
         g = t.groupby(column, sort=False)
+        share = {c: g[c].apply(lambda p: float((p < self.alpha).mean())) for c in _P_COLS}
         return pd.DataFrame(
             {
                 "specs": g.size(),
                 "median_ratio": g["ratio"].median(),
-                "share_p_raw": g["pvalue"].apply(lambda p: float((p < self.alpha).mean())),
-                "share_p_holm": g["p_holm"].apply(lambda p: float((p < self.alpha).mean())),
+                "share_p_raw": share["pvalue"],
+                "share_p_wy": share["p_wy"],
+                "share_p_holm": share["p_holm"],
             }
         )
 
     def summary(self) -> str:
         """Short plain-text overview."""
         t = self.ran
-        n_skip = int((self.table["skipped"] != "").sum())
+        reasons = self.dropped["skipped"].str.split(":").str[0].value_counts()
+        a = self.alpha
         lines = [
             "Specification curve",
             "-" * 60,
-            f"specifications run        {len(t)}  (skipped: {n_skip})",
+            f"specifications run        {len(t)}  (skipped: {len(self.dropped)})",
+            *[f"  dropped: {r}  {n}" for r, n in reasons.items()],
             f"median ratio              {t['ratio'].median():.3f}",
             f"share with ratio > 1      {(t['ratio'] > 1).mean():.3f}",
-            f"share raw p < {self.alpha:<10}  {(t['pvalue'] < self.alpha).mean():.3f}",
-            f"share BH-adjusted p < {self.alpha}  {(t['p_bh'] < self.alpha).mean():.3f}",
-            f"share Holm-adjusted p < {self.alpha}  {(t['p_holm'] < self.alpha).mean():.3f}",
+            f"share raw p < {a:<10}  {(t['pvalue'] < a).mean():.3f}",
+            f"share WY-adjusted p < {a}  {(t['p_wy'] < a).mean():.3f}",
+            f"share BH-adjusted p < {a}  {(t['p_bh'] < a).mean():.3f}",
+            f"share Holm-adjusted p < {a}  {(t['p_holm'] < a).mean():.3f}",
+            f"family-wise adjustment    {self.adjustment}",
+            f"jitter bins (days)        {', '.join(map(str, self.jitter_days))}",
             f"surrogates, seed          {self.n_surrogates}, {self.seed}",
         ]
         return "\n".join(lines)
@@ -109,6 +153,129 @@ def _check_choices(values: Sequence[str], allowed: tuple[str, ...], name: str) -
     return values
 
 
+def _jitter_grid(jitter_days: int | Sequence[int] | None) -> tuple[int, ...]:
+    if jitter_days is None:
+        return DEFAULT_JITTER_GRID
+    grid = [jitter_days] if isinstance(jitter_days, (int, np.integer)) else list(jitter_days)
+    if not grid or any(isinstance(j, bool) or not isinstance(j, (int, np.integer)) for j in grid):
+        raise ValueError(f"jitter_days = {jitter_days!r}; allowed: whole days >= 1 (or a list)")
+    if any(j < 1 for j in grid):
+        raise ValueError(f"jitter_days = {jitter_days!r}; allowed: whole days >= 1 (or a list)")
+    return tuple(int(j) for j in grid)
+
+
+def _window_span(window: int, direction: str) -> int:
+    return 2 * window + 1 if direction == "around" else window + 1
+
+
+def _skip_reason(row: dict[str, Any], weights: np.ndarray | None, min_releases: int) -> str:
+    jd = row["jitter_days"]
+    span = _window_span(row["window"], row["direction"])
+    if row["n_releases"] < min_releases:
+        return f"fewer than {min_releases} release days"
+    if row["n_events"] == 0:
+        return "no event"
+    if weights is not None and weights.sum() == 0:
+        return "no reported figure"
+    if weights is not None and row["null"] == "poisson":
+        return "poisson null is unweighted"
+    if jd is not None and 2 * span >= jd:
+        return (
+            f"window wider than half the jitter bin: span {span} d >= {jd}/2 d, the jitter "
+            "cannot see its own window"
+        )
+    return ""
+
+
+def _run_spec(task: dict[str, Any], ss: np.random.SeedSequence) -> tuple[dict, np.ndarray | None]:
+    """One specification on its group's seed: statistics and its column of shared null draws."""
+    res = coincidence_test(
+        task["releases"],
+        task["events"],
+        task["window"],
+        direction=task["direction"],
+        null=task["null"],
+        n_surrogates=task["n_surrogates"],
+        seed=int(ss.generate_state(1)[0]),
+        start=task["start"],
+        end=task["end"],
+        weights=task["weights"],
+        jitter_days=task["jitter_days"],
+        n_bootstrap=200,
+    )
+    stats = dict(
+        statistic=res.statistic,
+        expected=res.expected,
+        ratio=res.ratio,
+        ratio_lo=res.ratio_ci[0],
+        ratio_hi=res.ratio_ci[1],
+        pvalue=res.pvalue,
+    )
+    null = res.null_distribution
+    if task["null"] == "circular_shift":
+        n_days = task["end"] - task["start"] + 1
+        null = null[np.random.default_rng(ss).integers(0, n_days, size=task["n_surrogates"])]
+    return stats, None if null is None else np.asarray(null, dtype=float)
+
+
+def _validate(
+    windows: Sequence[int],
+    event_sets: Mapping[str, Sequence[str]],
+    periods: Mapping[str, tuple[Any, Any]],
+    release_days: pd.DataFrame,
+    familywise: str,
+) -> None:
+    if not windows or any(int(w) < 1 for w in windows):
+        raise ValueError(f"windows = {list(windows)}; allowed: whole days >= 1")
+    if not event_sets or not periods:
+        raise ValueError("event_sets and periods must each name at least one entry")
+    for name, (s, e) in periods.items():
+        if pd.Timestamp(e) <= pd.Timestamp(s):
+            raise ValueError(f"period {name!r}: end {e} is not after start {s}")
+    if {"date", "persons"} - set(release_days.columns):
+        raise ValueError("release_days needs columns 'date' and 'persons'")
+    if familywise not in FAMILYWISE_METHODS:
+        raise ValueError(
+            f"familywise = {familywise!r} is not allowed; "
+            f"use one of {', '.join(FAMILYWISE_METHODS)}"
+        )
+
+
+def _combos(
+    periods: Mapping[str, Any],
+    event_sets: Mapping[str, Any],
+    windows: Sequence[int],
+    directions: Sequence[str],
+    nulls: Sequence[str],
+    grid: tuple[int, ...],
+    weightings: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    out = []
+    for p, e, w, d, n, wt in itertools.product(
+        periods, event_sets, windows, directions, nulls, weightings
+    ):
+        for jd in grid if n == "jitter" else (None,):
+            out.append((p, e, int(w), d, n, jd, wt))
+    return out
+
+
+def _adjust_family(table: pd.DataFrame, nulls: list[Any], alpha: float, method: str) -> None:
+    """Fill ``p_wy``, ``p_holm``, ``p_bh`` of the specifications that ran (in place)."""
+    for c in ("p_wy", "p_holm", "p_bh"):
+        table[c] = np.nan
+    ok = (table["skipped"] == "").to_numpy()
+    if ok.any():
+        p = table.loc[ok, "pvalue"].clip(0, 1).to_numpy()
+        table.loc[ok, "p_holm"] = adjust(p, "holm", alpha).p_adjusted.to_numpy()
+        table.loc[ok, "p_bh"] = adjust(p, "fdr_bh", alpha).p_adjusted.to_numpy()
+    fam = np.flatnonzero(ok & np.array([n is not None for n in nulls], dtype=bool))
+    if fam.size:
+        null = np.column_stack([nulls[i] for i in fam])
+        obs = table["statistic"].to_numpy(float)[fam]
+        exp = table["expected"].to_numpy(float)[fam]
+        table.loc[table.index[fam], "p_wy"] = westfall_young(obs, null, method=method, expected=exp)
+
+
 def specification_curve(
     release_days: pd.DataFrame,
     events: pd.DataFrame,
@@ -120,10 +287,13 @@ def specification_curve(
     periods: Mapping[str, tuple[Any, Any]],
     weightings: Sequence[str] = _WEIGHTINGS,
     n_surrogates: int = 999,
-    jitter_days: int | None = None,
+    jitter_days: int | Sequence[int] | None = None,
     alpha: float = 0.05,
     seed: int | None = None,
     min_releases: int = 5,
+    familywise: str = "step_down",
+    n_workers: int | None = 1,
+    scheduler: Any = None,
     progress: bool = False,
 ) -> SpecificationCurveResult:
     """Run the coincidence test over every combination of analysis choices.
@@ -141,110 +311,112 @@ def specification_curve(
         Name -> event classes pooled into that subset.
     periods : mapping
         Name -> (start, end); each period is also the observation period of its nulls.
-    n_surrogates, jitter_days, seed : passed to the test
-        Every specification gets its own seed drawn from ``seed`` (reproducible).
+    n_surrogates : int
+        Surrogates per specification (also the rows of the shared null matrix).
+    jitter_days : int, sequence of int or None
+        Jitter bin widths crossed with the jitter null (None: 30, 60 and 90 days).
     alpha : float
         Level used in the summary.
+    seed : int or None
+        Master seed; every group of specifications sharing period, null and bin width gets one
+        child seed (shared surrogate draws). Reproducible whatever the backend.
     min_releases : int
         Specifications with fewer release days, or with no event, are skipped (and say so).
+    familywise : {"step_down", "single_step", "minp"}
+        Westfall-Young method for ``p_wy`` (:func:`analysis.familywise.westfall_young`).
+    n_workers, scheduler
+        Where the specifications run (:func:`analysis.grid.run_grid`; default serial).
     progress : bool
         Show a tqdm progress bar.
 
     Returns
     -------
     SpecificationCurveResult
+
+    Notes
+    -----
+    A jitter specification whose window span (``2 * window + 1`` days around, ``window + 1``
+    before or after) is at least half its bin width is dropped: the jitter then moves releases
+    by less than the window, so it cannot tell timing inside the window from timing at the scale
+    of the bin. ``p_wy`` covers the specifications with a surrogate null (jitter, uniform,
+    circular shift, the latter through random shifts of its exact null); poisson specifications
+    have no draws and get ``p_wy = nan``.
     """
     directions = _check_choices(directions, _DIRECTIONS, "directions")
     nulls = _check_choices(nulls, _NULLS, "nulls")
     weightings = _check_choices(weightings, _WEIGHTINGS, "weightings")
-    if not windows or any(int(w) < 1 for w in windows):
-        raise ValueError(f"windows = {list(windows)}; allowed: whole days >= 1")
-    if not event_sets or not periods:
-        raise ValueError("event_sets and periods must each name at least one entry")
-    for name, (s, e) in periods.items():
-        if pd.Timestamp(e) <= pd.Timestamp(s):
-            raise ValueError(f"period {name!r}: end {e} is not after start {s}")
-    if {"date", "persons"} - set(release_days.columns):
-        raise ValueError("release_days needs columns 'date' and 'persons'")
-    combos = list(itertools.product(periods, event_sets, windows, directions, nulls, weightings))
-    seeds = np.random.SeedSequence(seed).generate_state(len(combos))
-    rows = []
-    iterator: Any = enumerate(combos)
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(iterator, total=len(combos), desc="specifications")
+    grid = _jitter_grid(jitter_days)
+    _validate(windows, event_sets, periods, release_days, familywise)
+    combos = _combos(periods, event_sets, windows, directions, nulls, grid, weightings)
     # day numbers once: the test is then pure integer work (dates parsed once, not per spec)
     r_days = to_days(release_days["date"], name="release_days.date")
     e_days = to_days(events["date"], name="events.date")
     e_class = events["event_class"].to_numpy()
     persons = release_days["persons"].fillna(0).to_numpy(dtype=float)
     bounds = {k: (to_day(a, name="start"), to_day(b, name="end")) for k, (a, b) in periods.items()}
-    for i, (pname, ename, window, direction, null, weighting) in iterator:
+    groups = sorted({(c[0], c[4], c[5] or 0) for c in combos}, key=str)
+    group_ss = dict(zip(groups, np.random.SeedSequence(seed).spawn(len(groups)), strict=True))
+    rows, tasks, task_rows, task_seeds = [], [], [], []
+    for pname, ename, window, direction, null, jd, weighting in combos:
         start, end = bounds[pname]
         r_mask = (r_days >= start) & (r_days <= end)
         e_mask = np.isin(e_class, list(event_sets[ename])) & (e_days >= start) & (e_days <= end)
-        row: dict[str, Any] = {
-            "period": pname,
-            "event_set": ename,
-            "window": int(window),
-            "direction": direction,
-            "null": null,
-            "weighting": weighting,
-            "n_releases": int(r_mask.sum()),
-            "n_events": int(e_mask.sum()),
-            "skipped": "",
-        }
+        row: dict[str, Any] = dict(
+            zip(_SETTINGS, (pname, ename, window, direction, null, jd, weighting), strict=True)
+        )
+        row.update(n_releases=int(r_mask.sum()), n_events=int(e_mask.sum()))
         weights = persons[r_mask] if weighting == "persons" else None
-        reason = ""
-        if row["n_releases"] < min_releases:
-            reason = f"fewer than {min_releases} release days"
-        elif row["n_events"] == 0:
-            reason = "no event"
-        elif weights is not None and weights.sum() == 0:
-            reason = "no reported figure"
-        elif weights is not None and null == "poisson":
-            reason = "poisson null is unweighted"
-        if reason:
-            row["skipped"] = reason
-            rows.append(row)
-            continue
-        res = coincidence_test(
-            r_days[r_mask],
-            e_days[e_mask],
-            int(window),
-            direction=direction,
-            null=null,
-            n_surrogates=n_surrogates,
-            seed=int(seeds[i]),
-            start=start,
-            end=end,
-            weights=weights,
-            jitter_days=jitter_days if null == "jitter" else None,
-            n_bootstrap=200,
-        )
-        row.update(
-            statistic=res.statistic,
-            expected=res.expected,
-            ratio=res.ratio,
-            ratio_lo=res.ratio_ci[0],
-            ratio_hi=res.ratio_ci[1],
-            pvalue=res.pvalue,
-        )
+        row["skipped"] = _skip_reason(row, weights, min_releases)
         rows.append(row)
+        if row["skipped"]:
+            continue
+        task_rows.append(len(rows) - 1)
+        task_seeds.append(group_ss[(pname, null, jd or 0)])
+        tasks.append(
+            dict(
+                releases=r_days[r_mask],
+                events=e_days[e_mask],
+                window=window,
+                direction=direction,
+                null=null,
+                weights=weights,
+                start=start,
+                end=end,
+                jitter_days=jd,
+                n_surrogates=n_surrogates,
+            )
+        )
+    out = run_grid(
+        _run_spec,
+        tasks,
+        seed=task_seeds,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        progress=progress,
+        desc="specifications",
+    )
+    null_cols: list[Any] = [None] * len(rows)
+    for i, (stats, null_col) in zip(task_rows, out, strict=True):
+        rows[i].update(stats)
+        null_cols[i] = null_col
     table = pd.DataFrame(rows)
-    for c in ("statistic", "expected", "ratio", "ratio_lo", "ratio_hi", "pvalue"):
+    for c in _STATS:
         if c not in table:
             table[c] = np.nan
-    table["p_holm"] = np.nan
-    table["p_bh"] = np.nan
-    ok = table["skipped"] == ""
-    if ok.any():
-        p = table.loc[ok, "pvalue"].clip(0, 1)
-        table.loc[ok, "p_holm"] = adjust(p.to_numpy(), "holm", alpha).p_adjusted.to_numpy()
-        table.loc[ok, "p_bh"] = adjust(p.to_numpy(), "fdr_bh", alpha).p_adjusted.to_numpy()
+    table["jitter_days"] = table["jitter_days"].astype("Int64")
+    _adjust_family(table, null_cols, alpha, familywise)
+    adjustment = (
+        f"{_ADJUSTMENT_NAMES[familywise]} over shared surrogates ({n_surrogates} draws; "
+        "p_wy); Holm and BH for comparison"
+    )
     return SpecificationCurveResult(
-        table=table, alpha=alpha, n_surrogates=n_surrogates, seed=seed, jitter_days=jitter_days
+        table=table,
+        alpha=alpha,
+        n_surrogates=n_surrogates,
+        seed=seed,
+        jitter_days=grid,
+        familywise=familywise,
+        adjustment=adjustment,
     )
 
 

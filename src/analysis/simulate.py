@@ -25,13 +25,11 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from analysis.coincidence import (
     DEFAULT_CLUSTER_GAP,
@@ -39,9 +37,13 @@ from analysis.coincidence import (
     DIRECTIONS,
     coincidence_test,
 )
+from analysis.grid import resolve_backend, run_grid
 from analysis.nulls import NULLS, make_rng
 
 __all__ = [
+    "POWER_SCENARIOS",
+    "RECORD_SCENARIOS",
+    "RECORD_SHAPE",
     "SCENARIOS",
     "CalibrationResult",
     "SyntheticSeries",
@@ -50,11 +52,19 @@ __all__ = [
     "simulate",
     "simulate_clustered",
     "simulate_planted",
+    "simulate_record_clustered",
+    "simulate_record_planted",
+    "simulate_record_shaped",
+    "simulate_record_surge",
     "simulate_shared_trend",
 ]
 
 #: Scenario names understood by :func:`simulate` and :func:`calibrate`.
 SCENARIOS: tuple[str, ...] = ("clustered", "shared_trend", "planted")
+#: Record-shaped scenarios (:func:`simulate_record_shaped`), also understood by :func:`calibrate`.
+RECORD_SCENARIOS: tuple[str, ...] = ("record_clustered", "record_surge", "record_planted")
+#: Scenarios with a planted effect (their rejection rates are power, the others' are size).
+POWER_SCENARIOS: tuple[str, ...] = ("planted", "record_planted")
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,13 +312,253 @@ def simulate_planted(
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# record-shaped scenarios (sizes like the Venezuelan record, not tuned to its outcomes)
+# ---------------------------------------------------------------------------------------------
+
+#: Defaults of :func:`simulate_record_shaped`: about 73 release clusters and 130 talks-class
+#: events over 12 years, as in the record (2014-2026); nothing here is fitted to its timing.
+RECORD_SHAPE: dict[str, Any] = {
+    "n_clusters": 73,
+    "n_events": 130,
+    "n_days": 4383,
+    "max_cluster_days": 5,
+    "cluster_span": 7,
+}
+
+
+def _record_intensity(
+    rng: np.random.Generator,
+    n_days: int,
+    *,
+    n_surges: int,
+    surge_days: int,
+    surge_boost: float,
+    late_days: int,
+    late_boost: float,
+) -> np.ndarray:
+    """Daily intensity (sums to 1): a slow wave, ``n_surges`` surges and a late surge."""
+    t = np.arange(n_days) / n_days
+    wave = np.exp(0.5 * np.sin(2 * np.pi * (t * rng.uniform(1.5, 3.0) + rng.uniform())))
+    boost = np.ones(n_days)
+    free = max(0, n_days - late_days - n_surges * surge_days)
+    gaps = np.sort(rng.integers(0, free + 1, size=n_surges))
+    for s0 in gaps + np.arange(n_surges) * surge_days:
+        boost[s0 : s0 + surge_days] = surge_boost
+    if late_days:
+        boost[n_days - late_days :] = late_boost
+    lam = wave * boost
+    return lam / lam.sum()
+
+
+def _record_clusters(
+    rng: np.random.Generator, anchors: np.ndarray, max_days: int, span: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Release days of clusters: each has 1..max_days distinct days within ``span`` days of its
+    anchor (the anchor included). Returns (days, cluster label per day), unsorted."""
+    days, labels = [], []
+    for k, a in enumerate(anchors):
+        n = int(rng.integers(1, min(max_days, span) + 1))
+        extra = rng.choice(np.arange(1, span), size=n - 1, replace=False) if n > 1 else []
+        offs = np.concatenate([[0], np.sort(np.asarray(extra, dtype=np.int64))])
+        days.append(a + offs)
+        labels.append(np.full(offs.size, k))
+    return np.concatenate(days).astype(np.int64), np.concatenate(labels).astype(np.int64)
+
+
+def _plant_clusters(
+    rng: np.random.Generator,
+    days: np.ndarray,
+    labels: np.ndarray,
+    events: np.ndarray,
+    fraction: float,
+    lags: tuple[int, int, str],
+    end: int,
+) -> np.ndarray:
+    """Move whole clusters so their first day is e + U (after) or e - U (before); returns the
+    planted mask over ``days`` (``days`` is changed in place)."""
+    lag_min, lag_max, side = lags
+    n_clusters = int(labels.max()) + 1
+    chosen = rng.choice(n_clusters, size=round(fraction * n_clusters), replace=False)
+    planted = np.zeros(days.size, dtype=bool)
+    for k in chosen:
+        on = labels == k
+        anchor, span = days[on].min(), days[on].max() - days[on].min()
+        u = int(rng.integers(lag_min, lag_max + 1))
+        e = int(events[rng.integers(0, events.size)])
+        new = e + u if side == "after" else e - u
+        new = int(np.clip(new, 0, end - span))
+        days[on] += new - anchor
+        planted[on] = True
+    return planted
+
+
+def _check_record_args(
+    fraction: float, plant_side: str, lag_min: int, lag_max: int, boosts: tuple[float, ...]
+) -> None:
+    if not (0.0 <= fraction <= 1.0):
+        raise ValueError(f"fraction = {fraction!r} must be between 0 and 1")
+    if plant_side not in ("after", "before"):
+        raise ValueError(f"plant_side = {plant_side!r} is not allowed; use 'after' or 'before'")
+    if lag_max < lag_min:
+        raise ValueError(f"lag_max = {lag_max} is below lag_min = {lag_min}")
+    for b in boosts:
+        if not (math.isfinite(b) and b > 0):
+            raise ValueError(f"boost = {b!r} must be a finite number > 0")
+
+
+def simulate_record_shaped(
+    n_clusters: int = RECORD_SHAPE["n_clusters"],
+    n_events: int = RECORD_SHAPE["n_events"],
+    n_days: int = RECORD_SHAPE["n_days"],
+    *,
+    max_cluster_days: int = RECORD_SHAPE["max_cluster_days"],
+    cluster_span: int = RECORD_SHAPE["cluster_span"],
+    shared_trend: bool = True,
+    n_surges: int = 2,
+    surge_days: int = 120,
+    surge_boost: float = 4.0,
+    late_days: int = 365,
+    release_late_boost: float = 5.0,
+    event_late_boost: float = 3.0,
+    fraction: float = 0.0,
+    plant_side: str = "after",
+    lag_min: int = 0,
+    lag_max: int = 7,
+    start: int = 0,
+    seed: int | np.random.SeedSequence | None = None,
+) -> SyntheticSeries:
+    """Release clusters and events shaped like the Venezuelan record (sizes, not outcomes).
+
+    Release *clusters* (bursts) start on anchor days; each has 1..``max_cluster_days`` distinct
+    release days within ``cluster_span`` days of its anchor. The releases returned are release
+    days (one entry per day of a cluster).
+
+    Parameters
+    ----------
+    n_clusters, n_events, n_days : int
+        Release clusters, events and period length (defaults: 73, 130, 4383 = 12 years).
+    max_cluster_days, cluster_span : int
+        Days per cluster (uniform on 1..max) and the span they fall in (days from the anchor).
+    shared_trend : bool
+        True: anchors and events both follow a slow shared intensity -- a slow wave, ``n_surges``
+        surges of ``surge_days`` days at ``surge_boost`` times the rate and, over the last
+        ``late_days`` days, a late surge (``release_late_boost`` times the release rate,
+        ``event_late_boost`` times the event rate; like 2025-2026). False: both uniform.
+    n_surges, surge_days, surge_boost, late_days, release_late_boost, event_late_boost
+        Shape of the shared trend (see above); ``late_days=0`` turns the late surge off.
+    fraction : float
+        Share of whole clusters moved next to a random event (0: no effect, a null scenario).
+    plant_side : {"after", "before"}
+        "after": a moved cluster's first day is ``e + U`` (release after the event);
+        "before": ``e - U`` (release before the event). ``U`` uniform on ``lag_min..lag_max``.
+    lag_min, lag_max : int
+        Range of ``U`` in days.
+    start, seed
+        First day number; random seed.
+
+    Returns
+    -------
+    SyntheticSeries
+        ``planted`` marks the release days of moved clusters; ``params["cluster"]`` holds the
+        cluster label of every release day (in the order of ``releases``).
+    """
+    n_clusters = _check_pos(n_clusters, "n_clusters")
+    n_events = _check_pos(n_events, "n_events")
+    n_days = _check_pos(n_days, "n_days", 2 * cluster_span)
+    max_cluster_days = _check_pos(max_cluster_days, "max_cluster_days")
+    cluster_span = _check_pos(cluster_span, "cluster_span")
+    lag_min = _check_pos(lag_min, "lag_min", 0)
+    lag_max = _check_pos(lag_max, "lag_max", 0)
+    _check_record_args(
+        fraction, plant_side, lag_min, lag_max, (surge_boost, release_late_boost, event_late_boost)
+    )
+    if late_days < 0 or late_days + n_surges * surge_days > n_days:
+        raise ValueError(f"late_days = {late_days} plus the surges do not fit in n_days")
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    trend_rng, data_rng, plant_rng = (make_rng(s) for s in ss.spawn(3))
+    last_anchor = n_days - cluster_span
+    if shared_trend:
+        kw = dict(n_surges=n_surges, surge_days=surge_days, surge_boost=surge_boost)
+        lam = _record_intensity(
+            trend_rng, n_days, late_days=late_days, late_boost=release_late_boost, **kw
+        )
+        lam_r = lam[: last_anchor + 1] / lam[: last_anchor + 1].sum()
+        anchors = data_rng.choice(last_anchor + 1, size=n_clusters, p=lam_r)
+        mu = lam.copy()
+        if late_days:
+            mu[n_days - late_days :] *= event_late_boost / release_late_boost
+        events = data_rng.choice(n_days, size=n_events, p=mu / mu.sum())
+    else:
+        anchors = data_rng.integers(0, last_anchor + 1, size=n_clusters)
+        events = data_rng.integers(0, n_days, size=n_events)
+    days, labels = _record_clusters(data_rng, anchors, max_cluster_days, cluster_span)
+    events = np.sort(events).astype(np.int64)
+    planted = np.zeros(days.size, dtype=bool)
+    if fraction > 0:
+        lags = (lag_min, lag_max, plant_side)
+        planted = _plant_clusters(plant_rng, days, labels, events, fraction, lags, n_days - 1)
+    order = np.argsort(days, kind="stable")
+    scenario = (
+        "record_planted"
+        if fraction > 0
+        else ("record_surge" if shared_trend else "record_clustered")
+    )
+    return SyntheticSeries(
+        releases=start + days[order],
+        events=start + events,
+        start=start,
+        end=start + n_days - 1,
+        planted=planted[order],
+        scenario=scenario,
+        params={
+            "n_clusters": n_clusters,
+            "shared_trend": shared_trend,
+            "late_days": late_days,
+            "release_late_boost": release_late_boost,
+            "event_late_boost": event_late_boost,
+            "fraction": fraction,
+            "plant_side": plant_side,
+            "lag_min": lag_min,
+            "lag_max": lag_max,
+            "seed": seed,
+            "cluster": labels[order],
+        },
+    )
+
+
+def simulate_record_clustered(**kwargs: Any) -> SyntheticSeries:
+    """Null: record-shaped bursty releases, events independent and uniform (no shared trend)."""
+    kwargs.setdefault("shared_trend", False)
+    return simulate_record_shaped(fraction=0.0, **kwargs)
+
+
+def simulate_record_surge(**kwargs: Any) -> SyntheticSeries:
+    """Null: releases and events share slow surges and the late surge, independent otherwise."""
+    kwargs.setdefault("shared_trend", True)
+    return simulate_record_shaped(fraction=0.0, **kwargs)
+
+
+def simulate_record_planted(fraction: float = 0.3, **kwargs: Any) -> SyntheticSeries:
+    """Power: :func:`simulate_record_surge` with a ``fraction`` of whole clusters moved next to
+    a random event (see ``plant_side``, ``lag_min``, ``lag_max``)."""
+    kwargs.setdefault("shared_trend", True)
+    return simulate_record_shaped(fraction=fraction, **kwargs)
+
+
+_GENERATORS: dict[str, Any] = {
+    "clustered": simulate_clustered,
+    "shared_trend": simulate_shared_trend,
+    "planted": simulate_planted,
+    "record_clustered": simulate_record_clustered,
+    "record_surge": simulate_record_surge,
+    "record_planted": simulate_record_planted,
+}
+
+
 def simulate(scenario: str, seed: int | None = None, **kwargs: Any) -> SyntheticSeries:
     """Dispatch to the generator of ``scenario`` (one of :data:`SCENARIOS`)."""
-    gens = {
-        "clustered": simulate_clustered,
-        "shared_trend": simulate_shared_trend,
-        "planted": simulate_planted,
-    }
+    gens = _GENERATORS
     if scenario not in gens:
         raise ValueError(f"scenario = {scenario!r} is not allowed; use one of {', '.join(gens)}")
     return gens[scenario](seed=seed, **kwargs)
@@ -334,6 +584,8 @@ class CalibrationResult:
     alpha, n_reps, n_surrogates, window, direction, cluster_gap, seed, n_workers : settings
     scenario_kwargs : dict
         Generator settings per scenario.
+    backend : str
+        Where the replications ran (see :func:`analysis.grid.resolve_backend`).
     """
 
     table: pd.DataFrame
@@ -345,8 +597,9 @@ class CalibrationResult:
     direction: str
     cluster_gap: int
     seed: int | None
-    n_workers: int
+    n_workers: int | None
     scenario_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    backend: str = ""
 
     def rate(self, scenario: str, null: str, jitter_days: int | None = None) -> float:
         """Rejection rate of one (scenario, null[, jitter_days]) cell."""
@@ -386,8 +639,10 @@ def _wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     return (max(0.0, c - h), min(1.0, c + h))
 
 
-def _one_rep(job: tuple[Any, ...]) -> list[tuple[int, str, str, int | None, float]]:
-    (rep, ss, scenarios, nulls, jitter_grid, n_surr, window, direction, cluster_gap, skw) = job
+def _one_rep(
+    job: tuple[Any, ...], ss: np.random.SeedSequence
+) -> list[tuple[int, str, str, int | None, float]]:
+    (rep, scenarios, nulls, jitter_grid, n_surr, window, direction, cluster_gap, skw) = job
     out: list[tuple[int, str, str, int | None, float]] = []
     for sc, sc_ss in zip(scenarios, ss.spawn(len(scenarios)), strict=True):
         data_ss, test_ss = sc_ss.spawn(2)
@@ -424,7 +679,8 @@ def calibrate(
     cluster_gap: int = DEFAULT_CLUSTER_GAP,
     alpha: float = 0.05,
     seed: int | None = 0,
-    n_workers: int = 1,
+    n_workers: int | None = 1,
+    scheduler: Any = None,
     progress: bool = False,
     scenario_kwargs: dict[str, dict[str, Any]] | None = None,
 ) -> CalibrationResult:
@@ -448,9 +704,12 @@ def calibrate(
         Rejection threshold (reject if p <= alpha).
     seed : int or None
         Master seed. Replication ``i`` uses child ``i`` of ``SeedSequence(seed).spawn(n_reps)``, so
-        results do not depend on ``n_workers``.
-    n_workers : int
-        1: sequential loop; > 1: :class:`concurrent.futures.ProcessPoolExecutor`.
+        results do not depend on the backend or ``n_workers``.
+    n_workers : int or None
+        Local processes: 1 runs in this process, None uses every core (see
+        :func:`analysis.grid.run_grid`).
+    scheduler : str, distributed.Client or None
+        Dask scheduler address or client (None: ``$DASK_SCHEDULER_ADDRESS`` if set, else local).
     progress : bool
         Show a tqdm progress bar.
     scenario_kwargs : dict, optional
@@ -460,9 +719,10 @@ def calibrate(
     -------
     CalibrationResult
     """
+    allowed = SCENARIOS + RECORD_SCENARIOS
     for sc in scenarios:
-        if sc not in SCENARIOS:
-            raise ValueError(f"scenario = {sc!r} is not allowed; use one of {', '.join(SCENARIOS)}")
+        if sc not in allowed:
+            raise ValueError(f"scenario = {sc!r} is not allowed; use one of {', '.join(allowed)}")
     for nl in nulls:
         if nl not in NULLS:
             raise ValueError(f"null = {nl!r} is not allowed; use one of {', '.join(NULLS)}")
@@ -470,38 +730,23 @@ def calibrate(
         raise ValueError(f"direction = {direction!r} is not allowed; use one of {DIRECTIONS}")
     n_reps = _check_pos(n_reps, "n_reps")
     n_surrogates = _check_pos(n_surrogates, "n_surrogates")
-    n_workers = _check_pos(n_workers, "n_workers")
     if not (0 < alpha < 1):
         raise ValueError(f"alpha = {alpha!r} must be between 0 and 1")
     grid = [jitter_days] if isinstance(jitter_days, (int, np.integer)) else list(jitter_days)
     grid = [_check_pos(j, "jitter_days") for j in grid]
     skw = dict(scenario_kwargs or {})
-    children = np.random.SeedSequence(seed).spawn(n_reps)
-    jobs = [
-        (
-            i,
-            children[i],
-            tuple(scenarios),
-            tuple(nulls),
-            grid,
-            n_surrogates,
-            window,
-            direction,
-            cluster_gap,
-            skw,
-        )
-        for i in range(n_reps)
-    ]
-    rows: list[tuple[int, str, str, int | None, float]] = []
-    if n_workers == 1:
-        for job in tqdm(jobs, disable=not progress, desc="calibrate"):
-            rows.extend(_one_rep(job))
-    else:
-        with ProcessPoolExecutor(max_workers=n_workers) as ex:
-            chunks = max(1, n_reps // (4 * n_workers))
-            it = ex.map(_one_rep, jobs, chunksize=chunks)
-            for out in tqdm(it, total=n_reps, disable=not progress, desc="calibrate"):
-                rows.extend(out)
+    backend = resolve_backend(scheduler, n_workers)
+    job = (tuple(scenarios), tuple(nulls), grid, n_surrogates, window, direction, cluster_gap, skw)
+    out = run_grid(
+        _one_rep,
+        [(i, *job) for i in range(n_reps)],
+        seed=seed,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        progress=progress,
+        desc="calibrate",
+    )
+    rows = [row for rep_rows in out for row in rep_rows]
     pv = pd.DataFrame(rows, columns=["rep", "scenario", "null", "jitter_days", "pvalue"])
     pv["jitter_days"] = pv["jitter_days"].astype("Int64")
     pv["reject"] = pv["pvalue"] <= alpha
@@ -516,7 +761,7 @@ def calibrate(
     ci = [_wilson(k, n) for k, n in zip(agg["rejections"], agg["n_reps"], strict=True)]
     agg["rate_lo"] = [c[0] for c in ci]
     agg["rate_hi"] = [c[1] for c in ci]
-    agg.insert(1, "is_null", agg["scenario"] != "planted")
+    agg.insert(1, "is_null", ~agg["scenario"].isin(POWER_SCENARIOS))
     return CalibrationResult(
         table=agg,
         pvalues=pv,
@@ -527,8 +772,9 @@ def calibrate(
         direction=direction,
         cluster_gap=cluster_gap,
         seed=seed,
-        n_workers=n_workers,
+        n_workers=backend.n_workers,
         scenario_kwargs=skw,
+        backend=str(backend),
     )
 
 
