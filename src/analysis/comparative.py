@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.controls import linked_events
 from analysis.coincidence import coincidence_test
+from analysis.controls import linked_events
 from analysis.eventstudy import event_study
 from analysis.grid import run_grid
 from analysis.overview import release_days, select_events
@@ -28,7 +28,7 @@ from analysis.plan import get_plan
 from analysis.settings import COUNTRIES, country_settings
 from analysis.summary import primary_tests
 
-__all__ = ["ComparisonResult", "compare_countries", "comparative_answer_html"]
+__all__ = ["ComparisonResult", "comparative_answer_html", "compare_countries"]
 
 _TALKS = ("negotiation", "envoy_visit", "agreement")
 
