@@ -46,6 +46,7 @@ __all__ = [
     "SensitivityResult",
     "cluster_shares",
     "plan_sensitivity",
+    "power_curve_from_shares",
     "sensitivity",
 ]
 
@@ -270,19 +271,10 @@ def sensitivity(
     r = _days(releases, "releases")
     labels, *_ = jitter_ranges(r, *_period(r, _days(events, "events"), start, end),
                                jitter_days, cluster_gap)  # fmt: skip
-    mean = np.nanmean(shares, axis=1)
     best = np.nanmax(shares, axis=1)
     informative = (best - np.nanmin(shares, axis=1)) > 1e-12
-    expected = float(mean.sum())
-    ss = np.random.SeedSequence(seed)
-    rngs = [make_rng(c) for c in ss.spawn(len(_FRACTIONS))]
-    null = np.sort(_simulate_stat(shares, 0.0, n_sim, rngs[0]))
-    rows = []
-    for f, rng in zip(_FRACTIONS, rngs, strict=True):
-        stat = _simulate_stat(shares, f, n_sim, rng)
-        ratio = (f * best.sum() + (1 - f) * expected) / expected if expected > 0 else np.nan
-        rows.append((f, float(ratio), float(np.mean(_rejects(null, stat, alpha)))))
-    curve = pd.DataFrame(rows, columns=["fraction", "ratio", "power"])
+    expected = float(np.nanmean(shares, axis=1).sum())
+    curve = power_curve_from_shares(shares, alpha=alpha, n_sim=n_sim, seed=seed)
     mde_f, mde_r = _interpolate_mde(curve, power)
     return SensitivityResult(
         n_releases=int(r.size),
@@ -302,6 +294,45 @@ def sensitivity(
             cluster_gap=int(cluster_gap), n_sim=n_sim, seed=seed, weighted=weights is not None,
         ),
     )  # fmt: skip
+
+
+def power_curve_from_shares(
+    shares: np.ndarray, *, alpha: float = 0.05, n_sim: int = 4000, seed: int | None = None
+) -> pd.DataFrame:
+    """Power of the jitter test against the share of clusters placed at their best position.
+
+    The engine of :func:`sensitivity`, for any test whose statistic is a sum of independent
+    cluster contributions, each uniform over its allowed positions under the null (e.g. the
+    dyadic test of :mod:`analysis.dyadic`, where every cluster has its own calendar).
+
+    Parameters
+    ----------
+    shares : numpy.ndarray
+        ``(n_clusters, max_positions)``: each cluster's contribution at each allowed position,
+        ``nan`` past its last one (see :func:`cluster_shares`).
+    alpha : float
+        Level of the test (one-sided).
+    n_sim : int
+        Monte Carlo draws per planted share (null and alternatives).
+    seed : int or None
+        Seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fraction``, ``ratio`` (exact expected ratio), ``power`` for each planted share.
+    """
+    best = np.nanmax(shares, axis=1)
+    expected = float(np.nanmean(shares, axis=1).sum())
+    ss = np.random.SeedSequence(seed)
+    rngs = [make_rng(c) for c in ss.spawn(len(_FRACTIONS))]
+    null = np.sort(_simulate_stat(shares, 0.0, n_sim, rngs[0]))
+    rows = []
+    for f, rng in zip(_FRACTIONS, rngs, strict=True):
+        stat = _simulate_stat(shares, f, n_sim, rng)
+        ratio = (f * best.sum() + (1 - f) * expected) / expected if expected > 0 else np.nan
+        rows.append((f, float(ratio), float(np.mean(_rejects(null, stat, alpha)))))
+    return pd.DataFrame(rows, columns=["fraction", "ratio", "power"])
 
 
 def _rejects(null_sorted: np.ndarray, stat: np.ndarray, alpha: float) -> np.ndarray:
