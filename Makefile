@@ -8,14 +8,16 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 RAW    := $(wildcard data/raw/*/*.csv)
 PROCESSED_STAMP := data/processed/.built
+CALIBRATION := data/processed/calibration/v2.csv
 
-.PHONY: help env data report test unit nbtest lab lint lock bench clean
+.PHONY: help env data calibration report test unit nbtest lab lint lock bench clean
 
 help:
 	@echo "make report   build the environment, data/processed, run every notebook, write reports/"
 	@echo "make test     unit tests (pytest) and notebook tests (nbval)"
 	@echo "make lab      JupyterLab on the project kernel"
 	@echo "make data     validate data/raw and rebuild data/processed"
+	@echo "make calibration  size and power of every plan-v2 test on record-shaped series (cached)"
 	@echo "make lint     ruff"
 	@echo "make bench    benchmarks/ (speed, side by side with baselines)"
 	@echo "make lock     regenerate requirements.lock from the ranges in pyproject.toml"
@@ -35,13 +37,19 @@ $(PROCESSED_STAMP): $(STAMP) $(RAW) $(wildcard src/analysis/data.py src/analysis
 
 data: $(PROCESSED_STAMP)
 
-report: $(PROCESSED_STAMP)
+# the record-shaped calibration of every plan-v2 test (about 1-2 minutes on 2 cores); cached
+$(CALIBRATION): $(PROCESSED_STAMP) $(wildcard src/analysis/calibration.py src/analysis/simulate.py src/analysis/plan.py)
+	$(PY) -m analysis.calibration $(CALIBRATION_ARGS)
+
+calibration: $(CALIBRATION)
+
+report: $(PROCESSED_STAMP) $(CALIBRATION)
 	$(PY) -m analysis.reports $(REPORT_ARGS)
 
 unit: $(PROCESSED_STAMP)
 	$(PY) -m pytest -q tests
 
-nbtest: $(PROCESSED_STAMP)
+nbtest: $(PROCESSED_STAMP) $(CALIBRATION)
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 test: lint unit nbtest

@@ -111,7 +111,7 @@ def test_data_overview_numbers():
     assert (o.peak_prisoners, o.peak_date) == (152.0, "2020-02-01")
     assert (o.last_prisoners, o.last_date) == (90.0, "2020-03-01")
     assert o.n_events == {"negotiation": 1, "sanctions_relief": 1, "statement": 1}
-    assert "Foro Penal peak count        152 on 2020-02-01" in o.summary()
+    assert "peak count                   152 on 2020-02-01 (Foro Penal)" in o.summary()
     assert o._repr_html_().startswith("<pre>")
 
 
