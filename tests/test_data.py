@@ -230,3 +230,60 @@ def test_flows_built_for_the_record():
     }
     ok = fl["value"].notna()
     assert (fl.loc[ok, "value"] >= 0).all()
+
+
+def _edit_csv(path: Path, row: int, column: str, value: str) -> None:
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows[row][column] = value
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.mark.parametrize("country", ["belarus", "cuba", "nicaragua"])
+def test_every_country_gets_located_errors(tmp_path, country):
+    root = _copy_raw(tmp_path, (country,))
+    path = root / "data" / "raw" / country / "releases.csv"
+    _edit_csv(path, 1, "mechanism", "deal")
+    _edit_csv(path, 2, "date", "2016-02-30")
+    with pytest.raises(data.DataValidationError) as exc:
+        data.load_raw(root, country)
+    text = str(exc.value)
+    assert f"{country}/releases.csv:3 column 'mechanism' value 'deal'" in text
+    assert f"{country}/releases.csv:4 column 'date' value '2016-02-30'" in text
+
+
+def test_unknown_country_code_and_nationality_count_are_located(tmp_path):
+    root = _copy_raw(tmp_path)
+    ve = root / "data" / "raw" / "venezuela"
+    _edit_csv(ve / "diplomatic.csv", 0, "counterparts", "USA;XYZ")
+    _edit_csv(ve / "release_nationalities.csv", 0, "nationality", "QQQ")
+    with pytest.raises(data.DataValidationError) as exc:
+        data.load_raw(root)
+    text = str(exc.value)
+    assert (
+        "venezuela/diplomatic.csv:2 column 'counterparts' value 'USA;XYZ': unknown country" in text
+    )
+    assert "venezuela/release_nationalities.csv:2 column 'nationality' value 'QQQ'" in text
+
+
+def test_nationality_count_above_episode_total(tmp_path):
+    root = _copy_raw(tmp_path)
+    ve = root / "data" / "raw" / "venezuela"
+    nat = list(csv.DictReader((ve / "release_nationalities.csv").open(encoding="utf-8")))
+    rid = nat[0]["release_id"]
+    _edit_csv(ve / "release_nationalities.csv", 0, "n_persons", "100000")
+    with pytest.raises(data.DataValidationError) as exc:
+        data.load_raw(root)
+    text = str(exc.value)
+    assert f"release {rid}: n_persons over its nationalities" in text
+    assert "must not exceed the episode's largest reported total" in text
+
+
+def test_nationality_must_name_a_release(tmp_path):
+    root = _copy_raw(tmp_path)
+    ve = root / "data" / "raw" / "venezuela"
+    _edit_csv(ve / "release_nationalities.csv", 0, "release_id", "rel-19990101-1")
+    with pytest.raises(data.DataValidationError, match=r"rel-19990101-1.*release_id must name"):
+        data.load_raw(root)

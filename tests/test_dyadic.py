@@ -302,3 +302,11 @@ def test_plot_dyadic_timeline_returns_figure():
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["USA", "ESP"]  # ESP on top
+
+
+def test_iso3_codes_match_pycountry():
+    """The validation list equals ISO 3166-1 as published by pycountry, plus Kosovo (XKX)."""
+    pycountry = pytest.importorskip("pycountry")
+    from analysis.schemas import ISO3_CODES
+
+    assert ISO3_CODES == {c.alpha_3 for c in pycountry.countries} | {"XKX"}

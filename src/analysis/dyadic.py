@@ -52,6 +52,7 @@ from analysis.coincidence import (
 )
 from analysis.nulls import cluster_labels, jitter_ranges, jitter_surrogates, make_rng
 from analysis.overview import release_days, select_events
+from analysis.schemas import ISO3_CODES
 from analysis.sensitivity import (
     _FRACTIONS,
     _interpolate_mde,
@@ -68,6 +69,7 @@ __all__ = [
     "STRATA",
     "DyadicTestResult",
     "StratifiedTimingResult",
+    "dyadic_family",
     "dyadic_test",
     "foreign_releases",
     "own_channel_events",
@@ -80,22 +82,6 @@ __all__ = [
 EU_MEMBERS: frozenset[str] = frozenset(
     "AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT "
     "ROU SVK SVN ESP SWE".split()
-)
-
-#: ISO 3166-1 alpha-3 codes (the 249 officially assigned codes) plus XKX (Kosovo, a
-#: user-assigned code in common use).
-ISO3_CODES: frozenset[str] = frozenset(
-    """ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA
-    BGD BGR BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN CIV
-    CMR COD COG COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU EGY ERI
-    ESH ESP EST ETH FIN FJI FLK FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB GNQ GRC GRD
-    GRL GTM GUF GUM GUY HKG HMD HND HRV HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL ISR ITA JAM JEY
-    JOR JPN KAZ KEN KGZ KHM KIR KNA KOR KWT LAO LBN LBR LBY LCA LIE LKA LSO LTU LUX LVA MAC MAF
-    MAR MCO MDA MDG MDV MEX MHL MKD MLI MLT MMR MNE MNG MNP MOZ MRT MSR MTQ MUS MWI MYS MYT NAM
-    NCL NER NFK NGA NIC NIU NLD NOR NPL NRU NZL OMN PAK PAN PCN PER PHL PLW PNG POL PRI PRK PRT
-    PRY PSE PYF QAT REU ROU RUS RWA SAU SDN SEN SGP SGS SHN SJM SLB SLE SLV SMR SOM SPM SRB SSD
-    STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA TCD TGO THA TJK TKL TKM TLS TON TTO TUN TUR TUV TWN
-    TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE XKX""".split()
 )
 
 #: Nulls of :func:`dyadic_test`.
@@ -903,3 +889,42 @@ def stratified_timing(
         settings=dict(plan=pl.version, period=f"{pl.start} .. {pl.end}", strata=tuple(strata),
                       n_surrogates=n_surrogates, n_sim=n_sim, seed=seed),
     )  # fmt: skip
+
+
+def dyadic_family(
+    frames: Mapping[str, pd.DataFrame],
+    plan: str = "v2-dyadic",
+    *,
+    n_surrogates: int = 9999,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Run a plan's dyadic family (:data:`analysis.plan.PLANS`) with Holm across it.
+
+    Returns
+    -------
+    DataFrame
+        One row per hypothesis: ``id``, ``hypothesis``, ``null``, ``n``, ``statistic``,
+        ``expected``, ``ratio``, ``ratio_lo``, ``ratio_hi``, ``pvalue``, ``p_holm``, ``mde``,
+        ``max_ratio``, ``supported`` (Holm p < alpha and interval above 1).
+    """
+    from analysis.multitest import adjust
+    from analysis.plan import get_plan
+
+    pl = get_plan(plan)
+    tests = [t for t in pl.tests if t.kind == "dyadic"]
+    if not tests:
+        raise ValueError(f"plan = {plan!r} has no dyadic hypothesis")
+    seeds = np.random.SeedSequence(seed).generate_state(len(tests))
+    rows = []
+    for t, sd in zip(tests, seeds, strict=True):
+        r = dyadic_test(frames, classes=t.classes, start=pl.start, end=pl.end,
+                        n_surrogates=n_surrogates, seed=int(sd), alpha=pl.alpha,
+                        **t.settings)  # fmt: skip
+        rows.append(dict(id=t.id, hypothesis=t.label, null=r.null, n=r.n,
+                         statistic=r.statistic, expected=r.expected, ratio=r.ratio,
+                         ratio_lo=r.ratio_ci[0], ratio_hi=r.ratio_ci[1], pvalue=r.pvalue,
+                         mde=r.mde_ratio, max_ratio=r.max_ratio))  # fmt: skip
+    out = pd.DataFrame(rows)
+    out["p_holm"] = adjust(out["pvalue"].to_numpy(), "holm", pl.alpha).p_adjusted.to_numpy()
+    out["supported"] = (out["p_holm"] < pl.alpha) & (out["ratio_lo"] > 1)
+    return out

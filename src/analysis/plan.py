@@ -25,8 +25,9 @@ class Hypothesis:
     ----------
     id, label : str
         ``H1`` ... and the hypothesis in words.
-    kind : {"coincidence", "revolving"}
-        :func:`analysis.coincidence.coincidence_test` or :func:`analysis.revolving.revolving_door`.
+    kind : {"coincidence", "revolving", "dyadic"}
+        :func:`analysis.coincidence.coincidence_test`, :func:`analysis.revolving.revolving_door`
+        or :func:`analysis.dyadic.dyadic_test`.
     classes : tuple of str
         Event classes (see :data:`analysis.data.EVENT_CLASSES`).
     settings : dict
@@ -167,7 +168,34 @@ POST_CAPTURE = PlanVersion(
     ),
 )  # fmt: skip
 
-PLANS: dict[str, PlanVersion] = {"v1": _V1, "v2": _V2, "v2-post-capture": POST_CAPTURE}
+_OWN = ("negotiation", "envoy_visit", "agreement", "sanctions_relief")
+
+#: Chips by value (issue #12), added 2026-11-30 as its own family: are foreign nationals released
+#: near contacts of THEIR OWN government? Settings carried over from plan v2's H1 (a release
+#: within 7 days after the event, 60-day bins), not chosen on these data.
+DYADIC = PlanVersion(
+    version="v2-dyadic",
+    date="2026-11-30",
+    start="2014-01-01",
+    end="2026-01-02",
+    note="foreign nationals matched to their own government's talks, visits and relief",
+    tests=(
+        Hypothesis("D1", "Foreign nationals are released after their OWN government's contacts "
+                   "rather than other governments' (own channel vs any channel)", "dyadic", _OWN,
+                   dict(window=V2_WINDOW, direction="before", null="labels", cluster_gap=3)),
+        Hypothesis("D2", "Foreign nationals are released within a week after their own "
+                   "government's contacts, more than anywhere in their 60-day bin", "dyadic",
+                   _OWN, dict(window=V2_WINDOW, direction="before", null="jitter",
+                              jitter_days=V2_JITTER_DAYS, cluster_gap=3)),
+    ),
+)  # fmt: skip
+
+PLANS: dict[str, PlanVersion] = {
+    "v1": _V1,
+    "v2": _V2,
+    "v2-post-capture": POST_CAPTURE,
+    "v2-dyadic": DYADIC,
+}
 CURRENT_PLAN = "v2"
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "DIRECTIONS",
     "FOUND_VIA",
     "INSTRUMENTS",
+    "ISO3_CODES",
     "MECHANISMS",
     "REPORTERS",
     "TABLES",
@@ -90,6 +91,22 @@ FOUND_VIA = ("event_search", "release_source")
 #: the event calendar (``press_search``, ``ngo_report``, ``government_statement``), a search around
 #: an event (``event_search``), or a row curated before the field existed (``legacy``).
 DETECTIONS = ("press_search", "ngo_report", "event_search", "government_statement", "legacy")
+#: ISO 3166-1 alpha-3 codes (the 249 officially assigned codes) plus XKX (Kosovo, a
+#: user-assigned code in common use).
+ISO3_CODES: frozenset[str] = frozenset(
+    """ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA
+    BGD BGR BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN CIV
+    CMR COD COG COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU EGY ERI
+    ESH ESP EST ETH FIN FJI FLK FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB GNQ GRC GRD
+    GRL GTM GUF GUM GUY HKG HMD HND HRV HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL ISR ITA JAM JEY
+    JOR JPN KAZ KEN KGZ KHM KIR KNA KOR KWT LAO LBN LBR LBY LCA LIE LKA LSO LTU LUX LVA MAC MAF
+    MAR MCO MDA MDG MDV MEX MHL MKD MLI MLT MMR MNE MNG MNP MOZ MRT MSR MTQ MUS MWI MYS MYT NAM
+    NCL NER NFK NGA NIC NIU NLD NOR NPL NRU NZL OMN PAK PAN PCN PER PHL PLW PNG POL PRI PRK PRT
+    PRY PSE PYF QAT REU ROU RUS RWA SAU SDN SEN SGP SGS SHN SJM SLB SLE SLV SMR SOM SPM SRB SSD
+    STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA TCD TGO THA TJK TKL TKM TLS TON TTO TUN TUR TUV TWN
+    TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE XKX""".split()
+)
+
 #: Counterpart codes besides ISO 3166-1 alpha-3: international bodies.
 BODIES = ("EU", "UN", "OAS", "UNASUR", "CARICOM")
 _CODE = r"(?:[A-Z]{3}|" + "|".join(BODIES) + ")"
@@ -127,6 +144,9 @@ class TableSpec:
         and older copies stay valid). A missing optional column reads as empty.
     patterns : tuple of (column, regex, rule)
         Further format rules, e.g. ISO country codes.
+    country_codes : tuple of str
+        Columns whose ``;``-separated codes must be known ISO 3166-1 alpha-3 codes (or
+        :data:`BODIES`).
     table_required : bool
         False for linked tables a country may not have (e.g. ``release_nationalities``).
     """
@@ -141,6 +161,7 @@ class TableSpec:
     booleans: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     patterns: tuple[tuple[str, str, str], ...] = ()
+    country_codes: tuple[str, ...] = ()
     table_required: bool = True
 
     @property
@@ -250,6 +271,7 @@ TABLES: dict[str, TableSpec] = {
         ),
         optional=("counterparts",),
         patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
+        country_codes=("counterparts",),
     ),
     "diplomatic": TableSpec(
         name="diplomatic",
@@ -287,6 +309,7 @@ TABLES: dict[str, TableSpec] = {
         booleans=("describes_release",),
         optional=("counterparts",),
         patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
+        country_codes=("counterparts",),
     ),
     "release_nationalities": TableSpec(
         name="release_nationalities",
@@ -305,6 +328,7 @@ TABLES: dict[str, TableSpec] = {
         counts=("n_persons",),
         booleans=("dual_national",),
         patterns=(("nationality", _ISO3, "nationality must be an ISO 3166-1 alpha-3 code"),),
+        country_codes=("nationality",),
         table_required=False,
     ),
 }
@@ -320,6 +344,11 @@ def _is_calendar_date(s: object) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _known_codes(s: object) -> bool:
+    codes = str(s).split(";")
+    return all(c in ISO3_CODES or c in BODIES for c in codes)
 
 
 def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
@@ -358,6 +387,14 @@ def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
         for pcol, regex, rule in spec.patterns:
             if col == pcol:
                 checks.append(pa.Check.str_matches(regex, error=rule))
+        if col in spec.country_codes:
+            checks.append(
+                pa.Check(
+                    _known_codes,
+                    element_wise=True,
+                    name="unknown country code (ISO 3166-1 alpha-3, or " + "|".join(BODIES) + ")",
+                )
+            )
         if col in spec.booleans:
             checks.append(pa.Check.isin(BOOLEANS, error="value must be true|false or empty"))
         if col == "source_url":
