@@ -283,3 +283,48 @@ def plot_revolving(result: Any, counts: pd.Series, events: Any, title: str | Non
     fig.suptitle(title or "Revolving door: is the stock restocked before events?")
     fig.tight_layout()
     return fig
+
+
+def plot_plan_calibration(result: Any, title: str | None = None) -> Figure:
+    """Power curves of a plan's tests with their size under the null scenarios.
+
+    Parameters
+    ----------
+    result : analysis.calibration.PlanCalibration
+        From :func:`analysis.calibration.calibrate_plan` or ``load_calibration``.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per shape (record sizes, generic): power against the planted share of
+        clusters per hypothesis (95 % Wilson intervals), the size rows as points at share 0,
+        the level and the 0.8 power target as dashed lines.
+    """
+    t = result.table if "shape" in result.table else result.table.assign(shape="record")
+    shapes = list(dict.fromkeys(t["shape"]))
+    fig, axes = plt.subplots(1, len(shapes), figsize=(5.2 * len(shapes), 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    alpha = float(result.settings.get("alpha", 0.05))
+    for ax, shape in zip(axes, shapes, strict=True):
+        sub = t[t["shape"] == shape]
+        for hid, g in sub.groupby("hypothesis", sort=True):
+            pw = g[g["kind"] == "power"].sort_values("fraction")
+            err = np.clip(np.vstack([pw["rate"] - pw["rate_lo"], pw["rate_hi"] - pw["rate"]]), 0,
+                          None)  # fmt: skip
+            (line,) = ax.plot(pw["fraction"], pw["rate"], marker="o", label=hid)
+            ax.errorbar(pw["fraction"], pw["rate"], yerr=err, fmt="none", color=line.get_color())
+            size = g[g["kind"] == "size"]
+            ax.plot([0] * len(size), size["rate"], "x", color=line.get_color())
+        ax.axhline(alpha, color="#d62728", ls="--", lw=1)
+        ax.axhline(0.8, color="#555", ls=":", lw=1)
+        ax.set_title(f"{shape} shape", fontsize=10)
+        ax.set_xlabel("share of release clusters planted 0–7 d from an event")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("rejection rate (x: size under the nulls)")
+    axes[0].legend(fontsize=8)
+    axes[0].set_ylim(0, 1.02)
+    fig.suptitle(title or f"Calibration of plan {result.settings.get('plan')}", fontsize=11)
+    fig.tight_layout()
+    return fig
