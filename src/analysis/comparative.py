@@ -191,7 +191,8 @@ def _country_line(res: ComparisonResult, country: str) -> str:
     reach = f"; smallest MDE {mde.min():.1f}" if len(mde) else ""
     ctrl = (f"source-linked control ratio {c['ratio']:.2f}, p = {c['pvalue']:.4f}"
             if np.isfinite(c["pvalue"]) else "no source-linked event in the sample")  # fmt: skip
-    return (f"<li><b>{html.escape(label)}</b> ({int(t['n_releases'].max())} release days): "
+    n_days = int(t.loc[t["effect_unit"] == "ratio", "n_releases"].max())
+    return (f"<li><b>{html.escape(label)}</b> ({n_days} release days): "
             f"{html.escape(head)}{reach}; {html.escape(ctrl)}.</li>")  # fmt: skip
 
 

@@ -12,10 +12,17 @@ from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from analysis.coincidence import CoincidenceTestResult
+    from analysis.comparative import ComparisonResult
     from analysis.controls import ControlsResult
     from analysis.sensitivity import SensitivityResult
 
-__all__ = ["plot_controls", "plot_null", "plot_power_curves"]
+__all__ = [
+    "plot_controls",
+    "plot_event_studies",
+    "plot_forest",
+    "plot_null",
+    "plot_power_curves",
+]
 
 
 def plot_null(
@@ -184,5 +191,78 @@ def plot_power_curves(
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8)
     ax.set_title("What each test could detect on this record", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_forest(result: ComparisonResult, *, figsize: tuple[float, float] = (8.0, 5.0)) -> Figure:
+    """Forest plot of the coincidence hypotheses by country, with each test's MDE.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        Output of :func:`analysis.comparative.compare_countries`.
+    figsize : tuple of float
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Ratio and 95 % interval per country and hypothesis (log scale); a hollow diamond marks the
+        minimum detectable effect at 80 % power; filled markers are supported hypotheses.
+    """
+    t = result.table[result.table["effect_unit"] == "ratio"].reset_index(drop=True)
+    fig = Figure(figsize=figsize)
+    ax = fig.subplots()
+    y = np.arange(len(t))[::-1]
+    colors = {c: f"C{i}" for i, c in enumerate(dict.fromkeys(t["country"]))}
+    for yi, r in zip(y, t.itertuples(), strict=True):
+        col = colors[r.country]
+        if np.isfinite(r.effect):
+            lo, hi = max(r.effect_lo, 0.05), max(r.effect_hi, 0.05)
+            ax.plot([lo, hi], [yi, yi], color=col, lw=2)
+            ax.plot([max(r.effect, 0.05)], [yi], "o", color=col, mfc=col if r.supported else "w")
+        if np.isfinite(r.mde):
+            ax.plot([r.mde], [yi], "D", color=col, mfc="none", ms=6)
+    ax.axvline(1.0, ls="--", color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y, [f"{r.label} {r.id}" for r in t.itertuples()], fontsize=8)
+    ax.set_xlabel("observed / expected share (log); ◇ minimum detectable effect (80 % power)")
+    ax.set_title(f"Plan {result.settings['plan']}: the same tests in each country", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_event_studies(result: ComparisonResult, *, figsize: tuple[float, float] = (7.5, 3.8)
+                       ) -> Figure:  # fmt: skip
+    """Release intensity around talks, each country relative to its own null mean.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+        Output of :func:`analysis.comparative.compare_countries`.
+    figsize : tuple of float
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        For each country with an event study: profile / null mean against days from the event
+        (1 = what the jitter null expects; countries are comparable despite different rates).
+    """
+    fig = Figure(figsize=figsize)
+    ax = fig.subplots()
+    for country, st in result.studies.items():
+        if st is None:
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.where(st.null_mean > 0, st.profile / st.null_mean, np.nan)
+        ax.plot(st.offsets, rel, label=country)
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.axvline(0.0, color="#999", lw=0.8)
+    ax.set_xlabel("days from a talks event (negative: before)")
+    ax.set_ylabel("release days / jitter-null mean")
+    ax.legend(fontsize=8)
+    ax.set_title("Release intensity around talks, relative to the null", fontsize=10)
     fig.tight_layout()
     return fig
