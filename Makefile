@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.installed
 RAW    := $(wildcard data/raw/*/*.csv)
 PROCESSED_STAMP := data/processed/.built
 
-.PHONY: help env data report test unit nbtest lab lint lock bench clean
+.PHONY: help env data report export test unit nbtest lab lint lock bench clean
 
 help:
 	@echo "make report   build the environment, data/processed, run every notebook, write reports/"
 	@echo "make test     unit tests (pytest) and notebook tests (nbval)"
 	@echo "make lab      JupyterLab on the project kernel"
 	@echo "make data     validate data/raw and rebuild data/processed"
+	@echo "make export   exports/<country>/: tables and panels as Stata .dta, Parquet, CSV + codebook"
 	@echo "make lint     ruff"
 	@echo "make bench    benchmarks/ (speed, side by side with baselines)"
 	@echo "make lock     regenerate requirements.lock from the ranges in pyproject.toml"
@@ -37,6 +38,9 @@ data: $(PROCESSED_STAMP)
 
 report: $(PROCESSED_STAMP)
 	$(PY) -m analysis.reports $(REPORT_ARGS)
+
+export: $(STAMP)
+	$(PY) -m analysis.export
 
 unit: $(PROCESSED_STAMP)
 	$(PY) -m pytest -q tests
