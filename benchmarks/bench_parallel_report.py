@@ -32,7 +32,8 @@ JOBS = 2
 
 def _trivial_notebooks(n: int, folder: Path) -> Path:
     nb = new_notebook(cells=[new_code_cell("x = 1")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    spec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = spec
     for i in range(n):
         nbformat.write(nb, folder / f"{i:02d}_trivial.ipynb")
     return folder
