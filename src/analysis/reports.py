@@ -18,9 +18,10 @@ reports, key numbers and manifest order are those of a serial run. Every file wr
 by everyone (mode 0644).
 
 Failures are contained: each notebook runs into a staging folder (removed afterwards), and only a
-complete run replaces the previous report. A failed notebook is kept at ``reports/failed/<name>.ipynb`` for debugging, the
-last good report of it stays untouched, the other notebooks still run, and the command exits
-non-zero naming the notebook and the cell that failed.
+complete run replaces the previous report. A failed notebook is kept at
+``reports/failed/<name>.ipynb`` for debugging, the last good report of it stays untouched, the
+other notebooks still run, and the command exits non-zero naming the notebook and the cell that
+failed.
 
 Notebooks show their headline numbers with :func:`show_key_numbers` in a cell tagged
 ``key-numbers``; the runner reads them back from the executed notebook for the index.
@@ -82,6 +83,7 @@ _PACKAGES = (
     "pandera",
     "pyarrow",
     "ruptures",
+    "bokeh",
     "papermill",
     "nbconvert",
     "ipykernel",
