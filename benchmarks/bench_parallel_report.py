@@ -50,8 +50,19 @@ def _timed(jobs: int, notebooks_dir: Path | None = None) -> tuple[float, object,
     return wall, res, files
 
 
+def _kernels_import_this_checkout(root: Path) -> None:
+    """Kernels start in ``notebooks/``: make ``src`` absolute on their PYTHONPATH, so that they
+    import this checkout's library and not another install (e.g. an editable one elsewhere)."""
+    paths = [str(root / "src")] + [
+        str((Path.cwd() / p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if p
+    ]  # fmt: skip
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+
+
 def main() -> None:
     root = project_root()
+    _kernels_import_this_checkout(root)
     n = len(discover_notebooks(root / "notebooks"))
     with tempfile.TemporaryDirectory() as tmp:
         trivial = _trivial_notebooks(n, Path(tmp))
