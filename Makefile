@@ -10,7 +10,7 @@ RAW    := $(wildcard data/raw/*/*.csv)
 PROCESSED_STAMP := data/processed/.built
 CALIBRATION := data/processed/calibration/v2.csv
 
-.PHONY: help env data calibration report test unit nbtest lab lint lock bench clean
+.PHONY: help env data calibration report export test unit nbtest lab lint lock bench clean
 
 help:
 	@echo "make report   build the environment, data/processed, run every notebook, write reports/"
@@ -18,6 +18,7 @@ help:
 	@echo "make lab      JupyterLab on the project kernel"
 	@echo "make data     validate data/raw and rebuild data/processed"
 	@echo "make calibration  size and power of every plan-v2 test on record-shaped series (cached)"
+	@echo "make export   exports/<country>/: tables and panels as Stata .dta, Parquet, CSV + codebook"
 	@echo "make lint     ruff"
 	@echo "make bench    benchmarks/ (speed, side by side with baselines)"
 	@echo "make lock     regenerate requirements.lock from the ranges in pyproject.toml"
@@ -45,6 +46,9 @@ calibration: $(CALIBRATION)
 
 report: $(PROCESSED_STAMP) $(CALIBRATION)
 	$(PY) -m analysis.reports $(REPORT_ARGS)
+
+export: $(PROCESSED_STAMP)
+	$(PY) -m analysis.export
 
 unit: $(PROCESSED_STAMP)
 	$(PY) -m pytest -q tests

@@ -160,7 +160,7 @@ def test_run_success_then_failure_keeps_last_good_report(project, capsys):
     assert entry["last_failure"]["status"] == "failed"
     assert manifest["notebooks"]["02_second"]["status"] == "ok"
     assert "last run failed" in (out / "index.html").read_text()
-    assert not list((out / ".staging").iterdir())
+    assert not (out / ".staging").exists()
 
 
 def test_html_is_standalone(project):
@@ -182,3 +182,62 @@ def test_store_key_outputs_round_trip(project):
 def test_show_key_numbers_rounds(capsys):
     reports.show_key_numbers({"a": 0.123456, "b": 3, "c": "x"}, digits=2)
     assert capsys.readouterr().out == "a: 0.12\nb: 3\nc: x\n"
+
+
+def _tree(folder: Path) -> dict[str, int]:
+    """Relative path -> permission bits of every file under ``folder``."""
+    return {
+        str(p.relative_to(folder)): p.stat().st_mode & 0o777
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_parallel_run_matches_serial_run(project):
+    serial = reports.run_reports(reports_dir=project / "serial", progress=False, jobs=1)
+    parallel = reports.run_reports(reports_dir=project / "parallel", progress=False, jobs=2)
+    assert serial.ok and parallel.ok
+    assert [r.name for r in parallel.runs] == [r.name for r in serial.runs] == [
+        "01_first",
+        "02_second",
+    ]
+    assert [r.key_numbers for r in parallel.runs] == [r.key_numbers for r in serial.runs]
+    assert [r.key_numbers for r in serial.runs] == [{"x": "1"}, {"z": "4"}]
+    a = json.loads((project / "serial" / "manifest.json").read_text())
+    b = json.loads((project / "parallel" / "manifest.json").read_text())
+    assert list(a) == list(b)
+    assert a["last_run"] == b["last_run"] and list(a["notebooks"]) == list(b["notebooks"])
+    assert (a["jobs"], b["jobs"]) == (1, 2)
+    for name in a["notebooks"]:
+        assert a["notebooks"][name]["key_numbers"] == b["notebooks"][name]["key_numbers"]
+        assert a["notebooks"][name]["answer_html"] == b["notebooks"][name]["answer_html"]
+    # same files, every one readable by everyone; no staging folder left behind
+    assert _tree(project / "serial") == _tree(project / "parallel")
+    assert set(_tree(project / "parallel").values()) == {0o644}
+    assert set(_tree(project / "parallel")) == {
+        "01_first.html", "01_first.ipynb", "02_second.html", "02_second.ipynb",
+        "index.html", "manifest.json",
+    }  # fmt: skip
+
+
+def test_parallel_failure_is_contained(project):
+    out = project / "reports"
+    res = reports.run_reports(progress=False, jobs=2, per_notebook={"01": {"x": 10}})
+    assert [r.status for r in res.runs] == ["failed", "ok"]
+    assert "x too large: 10" in res.runs[0].error
+    assert (out / "failed" / "01_first.ipynb").stat().st_mode & 0o777 == 0o644
+    assert (out / "02_second.html").is_file() and not (out / "01_first.html").exists()
+    assert not (out / ".staging").exists()
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
+def test_bad_jobs(project, jobs):
+    with pytest.raises(ParameterError, match=rf"jobs = {jobs!r}; allowed: a whole number >= 1"):
+        reports.run_reports(progress=False, jobs=jobs)
+    assert not (project / "reports").exists()
+
+
+def test_atomic_write_mode(tmp_path):
+    reports._atomic_write(tmp_path / "index.html", "<p>hi</p>")
+    assert (tmp_path / "index.html").stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["index.html"]

@@ -429,6 +429,10 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     mediators' initiatives are ``negotiation``; envoy visits and high-level meetings are
     ``envoy_visit``) and sanctions split by direction (``sanctions_tightening``,
     ``sanctions_relief``).
+
+    Every event keeps its ``description`` and citation (``source_name``, ``source_url``), so a
+    pair of a release and an event can be checked against both pages (see
+    :func:`analysis.pairs.coincidence_pairs`).
     """
     dip = frames["diplomatic"]
     san = frames["sanctions"]
@@ -444,6 +448,8 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "found_via": dip["found_via"],
             "counterparts": dip["counterparts"],
             "description": dip["description"],
+            "source_name": dip["source_name"],
+            "source_url": dip["source_url"],
         }
     )
     b = pd.DataFrame(
@@ -458,6 +464,8 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "found_via": "event_search",
             "counterparts": san["counterparts"],
             "description": san["description"],
+            "source_name": san["source_name"],
+            "source_url": san["source_url"],
         }
     )
     out = pd.concat([a, b], ignore_index=True)

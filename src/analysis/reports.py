@@ -13,10 +13,15 @@ Parameters come from ``-p name=value`` (every notebook that declares ``name``),
 ``-p notebook:name=value`` (one notebook) or a YAML file (``--params-file``), and are validated
 against each notebook's ``parameters`` cell before any kernel starts.
 
-Failures are contained: each notebook runs into a staging folder, and only a complete run replaces
-the previous report. A failed notebook is kept at ``reports/failed/<name>.ipynb`` for debugging, the
-last good report of it stays untouched, the other notebooks still run, and the command exits
-non-zero naming the notebook and the cell that failed.
+Notebooks run ``--jobs N`` at a time, each in its own process (default ``min(2, CPUs)``); the
+reports, key numbers and manifest order are those of a serial run. Every file written is readable
+by everyone (mode 0644).
+
+Failures are contained: each notebook runs into a staging folder (removed afterwards), and only a
+complete run replaces the previous report. A failed notebook is kept at
+``reports/failed/<name>.ipynb`` for debugging, the last good report of it stays untouched, the
+other notebooks still run, and the command exits non-zero naming the notebook and the cell that
+failed.
 
 Notebooks show their headline numbers with :func:`show_key_numbers` in a cell tagged
 ``key-numbers``; the runner reads them back from the executed notebook for the index.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import copy
 import datetime as _dt
 import hashlib
@@ -37,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -52,6 +58,7 @@ __all__ = [
     "ParameterError",
     "RunResult",
     "build_index",
+    "default_jobs",
     "discover_notebooks",
     "main",
     "parse_cli_parameters",
@@ -76,6 +83,7 @@ _PACKAGES = (
     "pandera",
     "pyarrow",
     "ruptures",
+    "bokeh",
     "papermill",
     "nbconvert",
     "ipykernel",
@@ -484,6 +492,8 @@ class RunResult:
     runs: tuple[NotebookRun, ...]
     reports_dir: Path
     manifest_path: Path
+    wall_s: float | None = None
+    jobs: int = 1
 
     @property
     def ok(self) -> bool:
@@ -498,6 +508,8 @@ class RunResult:
             lines.append(f"{r.name:<28} {r.status:<7} {r.duration_s:8.1f}{extra}")
         total = sum(r.duration_s for r in self.runs)
         lines.append(f"{'total':<28} {'':<7} {total:8.1f}")
+        if self.wall_s is not None:
+            lines.append(f"{f'wall clock ({self.jobs} at a time)':<36} {self.wall_s:8.1f}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -665,11 +677,118 @@ def _run_one(
     return run, (out_nb if out_nb.exists() else None), html_path
 
 
+#: Mode of every file the runner writes: readable by everyone, writable by the owner.
+REPORT_FILE_MODE = 0o644
+
+
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    os.chmod(tmp, REPORT_FILE_MODE)  # mkstemp creates 0600; a report is for every reader
     os.replace(tmp, path)
+
+
+def default_jobs() -> int:
+    """Notebooks run at once by default: ``min(2, number of CPUs)``."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _check_jobs(jobs: Any) -> int:
+    if jobs is None:
+        return default_jobs()
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ParameterError(f"jobs = {jobs!r}; allowed: a whole number >= 1")
+    return jobs
+
+
+def _crashed(nb_path: Path, params: dict[str, Any], exc: BaseException) -> NotebookRun:
+    """A failed run for a notebook whose worker process died (no output notebook)."""
+    now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    return NotebookRun(
+        name=nb_path.stem,
+        status="failed",
+        parameters=params,
+        started=now,
+        finished=now,
+        duration_s=0.0,
+        title=nb_path.stem,
+        error=f"worker process failed: {type(exc).__name__}: {exc}",
+    )
+
+
+_Outcome = tuple[NotebookRun, Path | None, Path | None]
+
+
+def _execute(
+    books: Sequence[Path],
+    params: Mapping[str, dict[str, Any]],
+    staging: Path,
+    kernel: str,
+    jobs: int,
+    bar: Any,
+) -> Iterator[_Outcome]:
+    """Run the notebooks (``jobs`` at a time, in processes) and yield outcomes in book order."""
+    if jobs == 1 or len(books) == 1:
+        for nb_path in books:
+            bar.set_postfix_str(nb_path.stem)
+            yield _run_one(nb_path, params[nb_path.stem], staging, kernel)
+            bar.update()
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a parent that may hold threads
+    with ProcessPoolExecutor(max_workers=min(jobs, len(books)), mp_context=ctx) as pool:
+        futures = [pool.submit(_run_one, nb, params[nb.stem], staging, kernel) for nb in books]
+        for nb_path, fut in zip(books, futures, strict=True):
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # a worker died: record it, keep the others
+                outcome = (_crashed(nb_path, params[nb_path.stem], exc), None, None)
+            bar.update()
+            yield outcome
+
+
+def _publish(path: Path, dest: Path) -> None:
+    os.chmod(path, REPORT_FILE_MODE)
+    os.replace(path, dest)
+
+
+def _file_outcome(
+    outcome: _Outcome, out_dir: Path, previous: Mapping[str, Any]
+) -> tuple[NotebookRun, dict[str, Any]]:
+    """Move a notebook's outputs into ``reports/`` (or ``reports/failed/``); its manifest entry."""
+    run, nb_out, html_out = outcome
+    if run.status == "ok" and nb_out and html_out:
+        _publish(nb_out, out_dir / nb_out.name)
+        _publish(html_out, out_dir / html_out.name)
+        stale = out_dir / "failed" / nb_out.name
+        if stale.exists():
+            stale.unlink()
+        return run, asdict(run)
+    failed_dir = out_dir / "failed"
+    failed_dir.mkdir(exist_ok=True)
+    failed_path = ""
+    if nb_out:
+        failed_path = str((failed_dir / nb_out.name).relative_to(out_dir))
+        _publish(nb_out, failed_dir / nb_out.name)
+    run = NotebookRun(**{**asdict(run), "failed_path": failed_path})
+    entry = dict(previous.get(run.name, {}))
+    entry["last_failure"] = asdict(run)
+    if "status" not in entry:
+        entry.update({"name": run.name, "title": run.title, "status": "failed"})
+    return run, entry
+
+
+def _previous_entries(manifest_path: Path) -> dict[str, Any]:
+    if not manifest_path.exists():
+        return {}
+    try:
+        previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return dict(previous.get("notebooks", {}))
 
 
 def run_reports(
@@ -681,6 +800,7 @@ def run_reports(
     only: Sequence[str] | None = None,
     kernel: str = KERNEL_NAME,
     progress: bool = True,
+    jobs: int | None = None,
 ) -> RunResult:
     """Execute the notebooks with papermill and write the reports, manifest and index.
 
@@ -696,14 +816,23 @@ def run_reports(
         Jupyter kernel name; the project's virtual environment provides ``python3``.
     progress : bool, default True
         Show a progress bar over notebooks.
+    jobs : int, optional
+        Notebooks run at once, each in its own process (default :func:`default_jobs`). The
+        reports, key numbers and manifest order are those of a serial run (``jobs=1``).
 
     Returns
     -------
     RunResult
         Per-notebook status, durations and key numbers; ``ok`` is False if any notebook failed.
+
+    Raises
+    ------
+    ParameterError
+        For a bad parameter or ``jobs`` (before any kernel starts).
     """
     from tqdm.auto import tqdm
 
+    jobs = _check_jobs(jobs)
     root = project_root()
     nb_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
     out_dir = Path(reports_dir) if reports_dir else root / "reports"
@@ -712,59 +841,38 @@ def run_reports(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / "manifest.json"
-    previous: dict[str, Any] = {}
-    if manifest_path.exists():
-        try:
-            previous = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            previous = {}
-    notebooks_entry: dict[str, Any] = dict(previous.get("notebooks", {}))
-
+    notebooks_entry = _previous_entries(manifest_path)
     runs: list[NotebookRun] = []
     staging_root = out_dir / ".staging"
     staging_root.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=staging_root) as tmp:
-        staging = Path(tmp)
-        bar = tqdm(books, desc="notebooks", unit="nb", disable=not progress, file=sys.stderr)
-        for nb_path in bar:
-            bar.set_postfix_str(nb_path.stem)
-            run, nb_out, html_out = _run_one(nb_path, params[nb_path.stem], staging, kernel)
-            if run.status == "ok" and nb_out and html_out:
-                os.replace(nb_out, out_dir / nb_out.name)
-                os.replace(html_out, out_dir / html_out.name)
-                stale = out_dir / "failed" / nb_out.name
-                if stale.exists():
-                    stale.unlink()
-                entry = asdict(run)
-            else:
-                failed_dir = out_dir / "failed"
-                failed_dir.mkdir(exist_ok=True)
-                failed_path = ""
-                if nb_out:
-                    failed_path = str((failed_dir / nb_out.name).relative_to(out_dir))
-                    os.replace(nb_out, failed_dir / nb_out.name)
-                run = NotebookRun(**{**asdict(run), "failed_path": failed_path})
-                entry = dict(notebooks_entry.get(run.name, {}))
-                entry["last_failure"] = asdict(run)
-                if "status" not in entry:
-                    entry.update({"name": run.name, "title": run.title, "status": "failed"})
-            notebooks_entry[run.name] = entry
-            runs.append(run)
-        bar.close()
-
+    t0 = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(dir=staging_root) as tmp:
+            bar = tqdm(total=len(books), desc="notebooks", unit="nb", disable=not progress,
+                       file=sys.stderr)  # fmt: skip
+            for outcome in _execute(books, params, Path(tmp), kernel, jobs, bar):
+                run, entry = _file_outcome(outcome, out_dir, notebooks_entry)
+                notebooks_entry[run.name] = entry
+                runs.append(run)
+            bar.close()
+    finally:
+        with contextlib.suppress(OSError):  # another run may still be staging: leave it
+            staging_root.rmdir()
     manifest = {
         "project": "bargaining-chip",
         "generated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "git": _git_commit(root),
         "versions": _versions(),
         "kernel": kernel,
+        "jobs": jobs,
+        "wall_s": round(time.perf_counter() - t0, 2),
         "inputs_sha256": _input_checksums(root),
         "last_run": [r.name for r in runs],
         "notebooks": dict(sorted(notebooks_entry.items())),
     }
     _atomic_write(manifest_path, json.dumps(manifest, indent=2, sort_keys=False, default=str))
     _atomic_write(out_dir / "index.html", build_index(manifest, out_dir))
-    return RunResult(tuple(runs), out_dir, manifest_path)
+    return RunResult(tuple(runs), out_dir, manifest_path, wall_s=manifest["wall_s"], jobs=jobs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -871,6 +979,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kernel", default=KERNEL_NAME)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"notebooks run at once, each in its own process (default {default_jobs()})",
+    )
+    parser.add_argument(
         "--update-key-numbers",
         action="store_true",
         help="after a run with default parameters, store each notebook's key numbers in the "
@@ -893,6 +1009,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             only=args.only or None,
             kernel=args.kernel,
             progress=not args.no_progress,
+            jobs=args.jobs,
         )
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
