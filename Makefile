@@ -34,13 +34,13 @@ $(STAMP): requirements.lock pyproject.toml
 env: $(STAMP)
 
 $(PROCESSED_STAMP): $(STAMP) $(RAW) $(wildcard src/analysis/data.py src/analysis/schemas.py src/analysis/settings.py)
-	$(PY) -m analysis.data build
+	$(PY) -m analysis.record.data build
 
 data: $(PROCESSED_STAMP)
 
 # the record-shaped calibration of every plan-v2 test (about 1-2 minutes on 2 cores); cached
 $(CALIBRATION): $(PROCESSED_STAMP) $(wildcard src/analysis/calibration.py src/analysis/simulate.py src/analysis/plan.py)
-	$(PY) -m analysis.calibration $(CALIBRATION_ARGS)
+	$(PY) -m analysis.inference.calibration $(CALIBRATION_ARGS)
 
 calibration: $(CALIBRATION)
 
@@ -48,7 +48,7 @@ report: $(PROCESSED_STAMP) $(CALIBRATION)
 	$(PY) -m analysis.reports $(REPORT_ARGS)
 
 export: $(PROCESSED_STAMP)
-	$(PY) -m analysis.export
+	$(PY) -m analysis.record.export
 
 unit: $(PROCESSED_STAMP)
 	$(PY) -m pytest -q tests

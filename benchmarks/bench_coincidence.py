@@ -31,7 +31,7 @@ import numpy as np
 import scipy
 from scipy import stats
 
-from analysis.coincidence import coincidence_test, window_indicator
+from analysis.timing.coincidence import coincidence_test, window_indicator
 
 N_SURR = 100_000
 N_DAYS = 3650

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from analysis import data
-from analysis.agreement import _kappa, intercoder_agreement, read_second_coding
+from analysis.record import data
+from analysis.record.agreement import _kappa, intercoder_agreement, read_second_coding
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("key,row_id,table,status,date,date_precision,political_prisoners,reported_by,"

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.calendar import as_weights, daily_counts, from_days, to_day, to_days, weekly_counts
+from analysis.timing.calendar import (
+    as_weights,
+    daily_counts,
+    from_days,
+    to_day,
+    to_days,
+    weekly_counts,
+)
 
 
 def test_to_days_accepts_every_date_form():

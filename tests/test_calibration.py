@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import calibration as cal
-from analysis.plan import get_plan
+from analysis.inference import calibration as cal
+from analysis.inference.plan import get_plan
 
 
 def test_cells_cover_every_coincidence_test_at_its_own_settings():

@@ -1,4 +1,4 @@
-"""Tests of analysis.changepoints and its figure."""
+"""Tests of analysis.models.changepoints and its figure."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.changepoints import ChangepointResult, detect_changepoints, nearest_events
-from analysis.plots_models import plot_changepoints
+from analysis.figures.models import plot_changepoints
+from analysis.models.changepoints import ChangepointResult, detect_changepoints, nearest_events
 
 
 def step_series(seed: int = 0, noise: float = 20.0):

@@ -1,4 +1,4 @@
-"""Tests for analysis.coincidence: known answers, pyunicorn agreement, properties, errors."""
+"""Tests for analysis.timing.coincidence: known answers, pyunicorn agreement, properties, errors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.coincidence import (
+from analysis.timing.coincidence import (
     CoincidenceRates,
     CoincidenceTestResult,
     coincidence_rates,
@@ -492,7 +492,7 @@ def test_rates_errors(kwargs: dict, match: str) -> None:
 def test_plot_null(null: str) -> None:
     from matplotlib.figure import Figure
 
-    from analysis.plots_coincidence import plot_null
+    from analysis.figures.coincidence import plot_null
 
     rng = np.random.default_rng(1)
     r = rng.integers(0, 1000, 40)
@@ -509,7 +509,7 @@ def test_plot_null(null: str) -> None:
 def test_plot_null_does_not_recompute() -> None:
     import dataclasses
 
-    from analysis.plots_coincidence import plot_null
+    from analysis.figures.coincidence import plot_null
 
     res = coincidence_test(R, E, 3, null="uniform", n_surrogates=99, seed=0)
     fake = dataclasses.replace(res, statistic=0.123, pvalue=0.5)

@@ -1,4 +1,5 @@
-"""Tests of analysis.conditional (daily design, conditional Poisson lag profile) and its figure."""
+"""Tests of analysis.models.conditional (daily design, conditional Poisson lag profile) and its
+figure."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 from statsmodels.discrete.conditional_models import ConditionalPoisson
 
-from analysis.conditional import (
+from analysis.figures.models import plot_lag_profile
+from analysis.models.conditional import (
     LagProfileResult,
     build_daily_design,
     conditional_loglike,
@@ -18,7 +20,6 @@ from analysis.conditional import (
     lag_bins,
     lag_profile,
 )
-from analysis.plots_models import plot_lag_profile
 
 START = int(np.datetime64("2020-01-01", "D").astype(np.int64))  # day number, a Wednesday
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import data
-from analysis.schemas import TABLES
+from analysis.record import data
+from analysis.record.schemas import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).parent / "fixtures"
@@ -148,7 +148,9 @@ def test_readme_coverage_block_is_current(tmp_path):
     block = data._coverage_markdown(data.coverage_table(frames))
     # the block of every country present is in the README, under its label
     readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
-    assert block in readme, "data/README.md coverage is stale: run `python -m analysis.data readme`"
+    assert block in readme, (
+        "data/README.md coverage is stale: run `python -m analysis.record.data readme`"
+    )
 
 
 def test_linked_event_id_must_exist(tmp_path):
@@ -166,7 +168,7 @@ def test_linked_event_id_must_exist(tmp_path):
 
 def test_datapackage_is_current():
     committed = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
-    assert committed == data._datapackage_text(), "run `python -m analysis.data readme`"
+    assert committed == data._datapackage_text(), "run `python -m analysis.record.data readme`"
     pkg = data.datapackage()
     rel = next(r for r in pkg["resources"] if r["name"] == "venezuela-releases")
     assert rel["path"] == "raw/venezuela/releases.csv"

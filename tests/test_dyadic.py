@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from analysis.dyadic import (
+from analysis.figures.dyadic import plot_dyadic_timeline
+from analysis.timing.dyadic import (
     EU_MEMBERS,
     ISO3_CODES,
     dyadic_test,
@@ -15,7 +16,6 @@ from analysis.dyadic import (
     own_channel_events,
     stratified_timing,
 )
-from analysis.plots_dyadic import plot_dyadic_timeline
 
 D0 = pd.Timestamp("2020-01-01")
 
@@ -307,6 +307,6 @@ def test_plot_dyadic_timeline_returns_figure():
 def test_iso3_codes_match_pycountry():
     """The validation list equals ISO 3166-1 as published by pycountry, plus Kosovo (XKX)."""
     pycountry = pytest.importorskip("pycountry")
-    from analysis.schemas import ISO3_CODES
+    from analysis.record.schemas import ISO3_CODES
 
     assert ISO3_CODES == {c.alpha_3 for c in pycountry.countries} | {"XKX"}

@@ -1,4 +1,4 @@
-"""Tests of analysis.eventstudy (and its figure)."""
+"""Tests of analysis.timing.eventstudy (and its figure)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.eventstudy import EventStudyResult, _redraw, event_study
-from analysis.plots_models import plot_event_study
+from analysis.figures.models import plot_event_study
+from analysis.timing.eventstudy import EventStudyResult, _redraw, event_study
 
 T0 = pd.Timestamp("2020-01-01")
 

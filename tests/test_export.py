@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import data, export
-from analysis.overview import prisoner_series, release_days
-from analysis.panels import daily_panel, weekly_panel
+from analysis.record import data, export
+from analysis.record.overview import prisoner_series, release_days
+from analysis.record.panels import daily_panel, weekly_panel
 
 ROOT = Path(__file__).resolve().parents[1]
 

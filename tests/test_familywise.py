@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.familywise import monte_carlo_pvalues, standardize, westfall_young
-from analysis.multitest import adjust
+from analysis.inference.familywise import monte_carlo_pvalues, standardize, westfall_young
+from analysis.inference.multitest import adjust
 
 
 def _correlated(rng: np.random.Generator, n_rows: int, n_specs: int, rho: float) -> np.ndarray:

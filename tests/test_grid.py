@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.grid import resolve_backend, run_grid, task_seeds
-from analysis.simulate import calibrate, simulate
+from analysis.inference.grid import resolve_backend, run_grid, task_seeds
+from analysis.inference.simulate import calibrate, simulate
 
 _TINY = dict(
     scenarios=("clustered", "record_surge", "record_planted"),

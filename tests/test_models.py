@@ -1,4 +1,5 @@
-"""Tests of analysis.models (weekly panel, count GLMs, cross-correlation, Granger) and figures."""
+"""Tests of analysis.models.counts (weekly panel, count GLMs, cross-correlation, Granger) and
+figures."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.calendar import weekly_counts
-from analysis.models import (
+from analysis.figures.models import plot_ccf, plot_irr
+from analysis.models.counts import (
     CountModelResult,
     build_weekly_panel,
     count_model,
     cross_correlation,
     granger,
 )
-from analysis.plots_models import plot_ccf, plot_irr
+from analysis.timing.calendar import weekly_counts
 
 # ----------------------------------------------------------------------------- panel
 

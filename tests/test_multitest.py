@@ -1,4 +1,4 @@
-"""Tests of analysis.multitest."""
+"""Tests of analysis.inference.multitest."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.multitest import MultitestResult, adjust
+from analysis.inference.multitest import MultitestResult, adjust
 
 
 def test_holm_hand_computation():

@@ -8,8 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import data, reports
-from analysis.overview import select_events
+from analysis import reports
+from analysis.record import data
+from analysis.record.overview import select_events
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,11 +1,11 @@
-"""Tests for analysis.nulls: surrogate generators keep what they promise to keep."""
+"""Tests for analysis.timing.nulls: surrogate generators keep what they promise to keep."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from analysis.nulls import (
+from analysis.timing.nulls import (
     NULL_ASSUMPTIONS,
     NULLS,
     circular_shift_surrogates,

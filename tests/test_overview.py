@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from analysis import overview
-from analysis.plots import plot_coverage, plot_timeline
+from analysis.figures.plots import plot_coverage, plot_timeline
+from analysis.record import overview
 
 
 def _frames() -> dict[str, pd.DataFrame]:

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import data
-from analysis.calendar import to_days
-from analysis.coincidence import window_indicator
-from analysis.pairs import PAIR_COLUMNS, coincidence_pairs
+from analysis.record import data
+from analysis.timing.calendar import to_days
+from analysis.timing.coincidence import window_indicator
+from analysis.timing.pairs import PAIR_COLUMNS, coincidence_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 

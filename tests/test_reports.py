@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from analysis import reports
 from analysis.reports import ParameterError
+from analysis.reports import runner as reports
 
 
 def _notebook(path: Path, params: str, body: str, key: str = 'show_key_numbers({"x": x})'):
@@ -197,10 +197,14 @@ def test_parallel_run_matches_serial_run(project):
     serial = reports.run_reports(reports_dir=project / "serial", progress=False, jobs=1)
     parallel = reports.run_reports(reports_dir=project / "parallel", progress=False, jobs=2)
     assert serial.ok and parallel.ok
-    assert [r.name for r in parallel.runs] == [r.name for r in serial.runs] == [
-        "01_first",
-        "02_second",
-    ]
+    assert (
+        [r.name for r in parallel.runs]
+        == [r.name for r in serial.runs]
+        == [
+            "01_first",
+            "02_second",
+        ]
+    )
     assert [r.key_numbers for r in parallel.runs] == [r.key_numbers for r in serial.runs]
     assert [r.key_numbers for r in serial.runs] == [{"x": "1"}, {"z": "4"}]
     a = json.loads((project / "serial" / "manifest.json").read_text())

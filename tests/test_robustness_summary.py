@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import data
-from analysis.revolving import revolving_door
-from analysis.robustness import leave_one_out, specification_curve
-from analysis.summary import PRIMARY_TESTS, answer_html, primary_tests
+from analysis.inference.robustness import leave_one_out, specification_curve
+from analysis.inference.summary import PRIMARY_TESTS, answer_html, primary_tests
+from analysis.record import data
+from analysis.timing.revolving import revolving_door
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -211,7 +211,7 @@ def test_answer_follows_decision_rule(frames):
     res = primary_tests(frames, n_surrogates=199, seed=1)
     fake = res.table.copy()
     fake.loc[0, ["p_holm", "effect_lo", "supported"]] = [0.001, 1.5, True]
-    from analysis.summary import PrimaryTests
+    from analysis.inference.summary import PrimaryTests
 
     supported = PrimaryTests(table=fake, verdict="v", settings=res.settings)
     assert "more often than chance" in answer_html(supported)
@@ -226,7 +226,7 @@ def test_answer_follows_decision_rule(frames):
 
 
 def test_compare_nulls_same_statistic_different_nulls():
-    from analysis.robustness import compare_nulls
+    from analysis.inference.robustness import compare_nulls
 
     rd, ev = _toy()
     t = compare_nulls(
@@ -258,7 +258,7 @@ def test_compare_nulls_same_statistic_different_nulls():
 
 
 def test_revolving_by_class_rows_and_notes():
-    from analysis.revolving import revolving_by_class
+    from analysis.timing.revolving import revolving_by_class
 
     days = np.arange(0, 400, 10)
     rng = np.random.default_rng(5)
@@ -277,7 +277,7 @@ def test_revolving_by_class_rows_and_notes():
 
 
 def test_revolving_fft_null_equals_loop_over_shifts():
-    from analysis.revolving import _pre_mask
+    from analysis.timing.revolving import _pre_mask
 
     rng = np.random.default_rng(9)
     days = np.unique(np.concatenate([[0], rng.choice(np.arange(1, 300), 40, replace=False), [300]]))
@@ -305,7 +305,7 @@ def test_answer_escapes_small_p(frames):
     res = primary_tests(frames, n_surrogates=199, seed=1)
     fake = res.table.copy()
     fake.loc[0, "naive_pvalue"] = 0.0001
-    from analysis.summary import PrimaryTests
+    from analysis.inference.summary import PrimaryTests
 
     page = answer_html(PrimaryTests(table=fake, verdict="v", settings=res.settings))
     assert "(p &lt; 0.001)" in page and "(p < 0.001)" not in page

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import data
-from analysis.coincidence import coincidence_test, window_indicator
-from analysis.controls import linked_events, run_controls
-from analysis.nulls import jitter_ranges
-from analysis.plan import PLANS, get_plan
-from analysis.revolving import revolving_door
-from analysis.sensitivity import cluster_shares, sensitivity
+from analysis.inference.controls import linked_events, run_controls
+from analysis.inference.plan import PLANS, get_plan
+from analysis.record import data
+from analysis.timing.coincidence import coincidence_test, window_indicator
+from analysis.timing.nulls import jitter_ranges
+from analysis.timing.revolving import revolving_door
+from analysis.timing.sensitivity import cluster_shares, sensitivity
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.simulate import (
+from analysis.inference.simulate import (
     CalibrationResult,
     calibrate,
     jitter_tradeoff,

@@ -13,7 +13,8 @@ from bokeh.embed import file_html
 from bokeh.models import BoxZoomTool, ColumnDataSource, HoverTool, WheelZoomTool
 from bokeh.resources import INLINE
 
-from analysis import data, timeline
+from analysis.figures import timeline
+from analysis.record import data
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import data
-from analysis.schemas import TABLES
-from analysis.userdata import USER_TABLES, UserDataError, load_with_user, user_spec
+from analysis.record import data
+from analysis.record.schemas import TABLES
+from analysis.record.userdata import USER_TABLES, UserDataError, load_with_user, user_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).parent / "fixtures" / "user"

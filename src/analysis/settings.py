@@ -1,6 +1,7 @@
 """Project locations and the table of country settings.
 
-Both the record (:mod:`analysis.data`) and the report runner (:mod:`analysis.reports`) need to know
+Both the record (:mod:`analysis.record.data`) and the report runner (:mod:`analysis.reports`) need
+to know
 where the project lives; neither should import the other for it. Country-specific choices -- the
 reference NGO whose count is the prisoner stock, the labels, the default periods -- live in
 :data:`COUNTRIES` and nowhere else, so that notebooks and library functions take ``country`` as a
