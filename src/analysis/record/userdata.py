@@ -221,7 +221,8 @@ def load_with_user(
             problems.extend(_collisions(frame, curated[table], label, f"{country}/{table}.csv"))
         if frame is not None:
             user[table] = frame
-    merged = {t: _merge(df, user.get(t)) for t, df in curated.items() if t != "events"}
+    # derived tables (events, flows) are rebuilt from the merged ones or left out
+    merged = {t: _merge(df, user.get(t)) for t, df in curated.items() if t in TABLES}
     for table in sorted(set(user) - set(merged)):
         merged[table] = user[table].assign(origin=pd.array(["user"] * len(user[table]), "string"))
     rel_label = _display(paths["releases"], base_root) if "releases" in user else None
