@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from analysis import reports
@@ -81,3 +83,82 @@ def test_notebook_is_checkable(path):
 def test_notebooks_in_reading_order():
     assert [p.name[:3] for p in NOTEBOOKS] == [f"{i:02d}_" for i in range(1, len(NOTEBOOKS) + 1)]
     assert len(NOTEBOOKS) >= 8
+
+
+def _user_round(folder: Path) -> str:
+    """A user file with one negotiation round the day before a release day that has no talks
+    event in the 7 days before it; returns the round's id."""
+    from analysis.record.overview import release_days as _days
+    from analysis.timing.calendar import to_days
+    from analysis.timing.coincidence import window_indicator
+
+    frames = data.load_raw(ROOT)
+    frames["events"] = data.event_calendar(frames)
+    days = _days(frames["releases"], "2014-01-01", "2026-01-02")
+    ev = select_events(frames["events"], ["negotiation", "envoy_visit", "agreement"],
+                       "2014-01-01", "2026-01-02")  # fmt: skip
+    s, e = to_days(["2014-01-01"])[0], to_days(["2026-01-02"])[0]
+    h = window_indicator(to_days(ev["date"]), s, e, 7, "before")
+    free = [d for d in days["date"] if not h[to_days([d])[0] - s]]
+    day = (free[len(free) // 2] - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    rid = f"dip-{day.replace('-', '')}-901"
+    header = "id,date,date_precision,subtype,description,describes_release,found_via,source_url,"
+    header += "source_name,evidence"
+    row = (
+        f"{rid},{day},day,negotiation_round,A round found in an archive,false,event_search,"
+        "https://example.org/archive,Example archive,The archive dates the round to that day"
+    )
+    folder.mkdir(parents=True)
+    (folder / "diplomatic.csv").write_text(header + "\n" + row + "\n", encoding="utf-8")
+    return rid
+
+
+def test_user_round_changes_notebook_two_and_its_pairs(tmp_path):
+    user = tmp_path / "user"
+    rid = _user_round(user)
+    out = tmp_path / "reports"
+    base = {"n_surrogates": 199}
+    first = reports.run_reports(reports_dir=out, only=["02"], global_params=base, progress=False)
+    assert first.ok, first.summary()
+    with_user = reports.run_reports(
+        reports_dir=out, only=["02"], progress=False,
+        global_params={**base, "include_user": True, "user_dir": str(user)},
+    )  # fmt: skip
+    assert with_user.ok, with_user.summary()
+    a, b = first.runs[0].key_numbers, with_user.runs[0].key_numbers
+    assert int(b["events"]) == int(a["events"]) + 1
+    assert float(b["statistic"]) > float(a["statistic"])
+    pairs = pd.read_csv(out / "02_coincidence_pairs.csv")
+    assert rid in set(pairs["event_id"])
+    page = (out / "02_coincidence.html").read_text(encoding="utf-8")
+    assert rid in page  # the user row is shown in the report
+
+
+def test_malformed_user_file_stops_the_run_and_keeps_the_report(tmp_path):
+    user = tmp_path / "user"
+    _user_round(user)
+    path = user / "diplomatic.csv"
+    path.write_text(path.read_text().replace("negotiation_round", "tea_party"), encoding="utf-8")
+    out = tmp_path / "reports"
+    good = reports.run_reports(reports_dir=out, only=["02"], global_params={"n_surrogates": 99},
+                               progress=False)  # fmt: skip
+    assert good.ok
+    before = (out / "02_coincidence.html").read_bytes()
+    bad = reports.run_reports(
+        reports_dir=out, only=["02"], progress=False,
+        global_params={"n_surrogates": 99, "include_user": True, "user_dir": str(user)},
+    )  # fmt: skip
+    assert not bad.ok
+    assert "diplomatic.csv:2 column 'subtype' value 'tea_party'" in bad.runs[0].error
+    assert (out / "02_coincidence.html").read_bytes() == before
+    assert (out / "failed" / "02_coincidence.ipynb").exists()
+
+
+def test_report_page_carries_the_interactive_timeline_inline(tmp_path):
+    res = reports.run_reports(reports_dir=tmp_path, only=["01"], progress=False)
+    assert res.ok, res.summary()
+    page = (tmp_path / "01_data_overview.html").read_text(encoding="utf-8")
+    assert "Bokeh.embed.embed_items" in page  # the figure's render script
+    assert "Bokeh.set_log_level" in page  # BokehJS itself, inline
+    assert not re.search(r"<script[^>]+src=\"https?://", page)  # nothing fetched from a CDN
+    assert "source_url" in page or "hover" in page.lower()

@@ -138,3 +138,29 @@ def test_agrees_with_window_indicator_on_the_record(direction):
     brute = {"before": (lag >= 0) & (lag <= 14), "after": (lag <= 0) & (lag >= -14)}
     expected = brute.get(direction, np.abs(lag) <= 14).sum()
     assert len(out) == expected < n
+
+
+def test_release_day_pairs_cite_every_episode_of_a_used_day():
+    from analysis.record.overview import release_days
+    from analysis.timing.pairs import release_day_pairs
+
+    rel = pd.DataFrame(
+        {
+            "id": ["rel-20200105-1", "rel-20200105-2", "rel-20200301-1"],
+            "date": pd.to_datetime(["2020-01-05", "2020-01-05", "2020-03-01"]),
+            "date_precision": "day",
+            "n_released": pd.array([3, 1, 2], dtype="Int64"),
+            "mechanism": "pardon",
+            "source_url": ["http://a", "http://b", "http://c"],
+            "source_name": ["A", "B", "C"],
+            "evidence": ["e1", "e2", "e3"],
+        }
+    )
+    ev = pd.DataFrame({"id": ["dip-20200103-1"], "date": pd.to_datetime(["2020-01-03"])})
+    days = release_days(rel, "2020-01-01", "2020-12-31")
+    pairs = release_day_pairs(rel, days, ev, 7, "before")
+    assert sorted(pairs["release_id"]) == ["rel-20200105-1", "rel-20200105-2"]
+    assert set(pairs["lag_days"]) == {2}
+    assert set(pairs["release_source_url"]) == {"http://a", "http://b"}
+    with pytest.raises(ValueError, match="ids"):
+        release_day_pairs(rel, days.drop(columns="ids"), ev, 7)

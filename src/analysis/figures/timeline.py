@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from bokeh.models import LayoutDOM
     from matplotlib.figure import Figure
 
-__all__ = ["RELEASES_ROW", "interactive_timeline", "show_timeline", "timeline_html"]
+__all__ = [
+    "RELEASES_ROW",
+    "interactive_timeline",
+    "show_timeline",
+    "timeline_fragment",
+    "timeline_html",
+]
 
 #: Label of the release row of the event strip.
 RELEASES_ROW = "releases"
@@ -220,13 +226,27 @@ def timeline_html(frames: Mapping[str, pd.DataFrame], title: str | None = None, 
     return file_html(layout, INLINE, title or f"{label}: prisoners, releases and events")
 
 
+def timeline_fragment(frames: Mapping[str, pd.DataFrame], **kwargs: Any) -> str:
+    """An HTML fragment (no ``<html>``): BokehJS inline, then the figure's div and script.
+
+    ``kwargs`` go to :func:`interactive_timeline`.
+    """
+    from bokeh.embed import components
+    from bokeh.resources import INLINE
+
+    script, div = components(interactive_timeline(frames, **kwargs))
+    return INLINE.render() + div + script
+
+
 def show_timeline(
     frames: Mapping[str, pd.DataFrame], static: bool = True, **kwargs: Any
 ) -> Figure | None:
     """Show the interactive timeline in a notebook (offline) and return a static one for print.
 
-    BokehJS is loaded inline (``output_notebook(resources=INLINE, hide_banner=True)``), so the
-    notebook needs no network. ``kwargs`` go to :func:`interactive_timeline`.
+    The output is one HTML fragment with BokehJS, the figure's JSON and its render script all
+    inline (:func:`timeline_fragment`): JupyterLab runs it, and the standalone HTML report of the
+    notebook carries it unchanged, so neither needs a network. ``kwargs`` go to
+    :func:`interactive_timeline`.
 
     Returns
     -------
@@ -234,13 +254,9 @@ def show_timeline(
         With ``static=True``, :func:`analysis.figures.plots.plot_timeline` over the same period and
         classes (pass it to :func:`analysis.figures.plots.show`, or save it for a printed report).
     """
-    from bokeh.io import output_notebook
-    from bokeh.io import show as bokeh_show
-    from bokeh.resources import INLINE
+    from IPython.display import HTML, display
 
-    layout = interactive_timeline(frames, **kwargs)
-    output_notebook(resources=INLINE, hide_banner=True)
-    bokeh_show(layout)
+    display(HTML(timeline_fragment(frames, **kwargs)))
     if not static:
         return None
     from analysis.figures.plots import plot_timeline

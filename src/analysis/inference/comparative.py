@@ -111,6 +111,10 @@ def _one_country(task: dict[str, Any], ss: np.random.SeedSequence) -> dict[str, 
 
     s1, s2, s3 = (int(x) for x in ss.generate_state(3))
     frames = load_processed(task["root"], country=task["country"])
+    if task.get("include_user"):
+        from analysis.record.userdata import load_with_user
+
+        frames = load_with_user(frames, country=task["country"], root=task["root"])
     prim = primary_tests(frames, plan=task["plan"], n_surrogates=task["n_surrogates"], seed=s1,
                          country=task["country"])  # fmt: skip
     ctrl = _linked_control(frames, task["plan"], task["n_surrogates"], s2)
@@ -128,6 +132,7 @@ def compare_countries(
     scheduler: Any = None,
     n_workers: int | None = None,
     progress: bool = False,
+    include_user: bool = False,
 ) -> ComparisonResult:
     """Run a plan's primary family and the source-linked control on each country's record.
 
@@ -149,6 +154,9 @@ def compare_countries(
         Local processes (1: in this process).
     progress : bool
         Show a progress bar.
+    include_user : bool
+        Merge each country's user rows (``data/user/<country>/``,
+        :func:`analysis.record.userdata.load_with_user`).
 
     Raises
     ------
@@ -159,7 +167,7 @@ def compare_countries(
     for c in names:
         country_settings(c)
     get_plan(plan)
-    tasks = [dict(country=c, plan=plan, n_surrogates=n_surrogates,
+    tasks = [dict(country=c, plan=plan, n_surrogates=n_surrogates, include_user=include_user,
                   root=None if root is None else str(root)) for c in names]  # fmt: skip
     out = run_grid(_one_country, tasks, seed=seed, scheduler=scheduler, n_workers=n_workers,
                    progress=progress, desc="countries")  # fmt: skip

@@ -54,9 +54,11 @@ from analysis.settings import project_root
 __all__ = [
     "ANSWER_TAG",
     "KEY_NUMBERS_TAG",
+    "ATTACH_ENV",
     "NotebookRun",
     "ParameterError",
     "RunResult",
+    "attach",
     "build_index",
     "default_jobs",
     "discover_notebooks",
@@ -629,7 +631,11 @@ def _run_one(
     started = _dt.datetime.now(_dt.UTC)
     t0 = time.perf_counter()
     out_nb = staging / f"{nb_path.stem}.ipynb"
+    attach_dir = staging / f"{nb_path.stem}.attachments"
+    attach_dir.mkdir(exist_ok=True)
     error, failed_cell = "", None
+    previous_env = os.environ.get(ATTACH_ENV)
+    os.environ[ATTACH_ENV] = str(attach_dir)  # the kernel inherits it
     try:
         pm.execute_notebook(
             str(nb_path),
@@ -644,6 +650,11 @@ def _run_one(
     except Exception as exc:
         status = "failed"
         failed_cell, error = _failure_info(exc)
+    finally:
+        if previous_env is None:
+            os.environ.pop(ATTACH_ENV, None)
+        else:
+            os.environ[ATTACH_ENV] = previous_env
     duration = time.perf_counter() - t0
     finished = _dt.datetime.now(_dt.UTC)
     key_numbers: dict[str, str] = {}
@@ -675,6 +686,38 @@ def _run_one(
         failed_cell=failed_cell,
     )
     return run, (out_nb if out_nb.exists() else None), html_path
+
+
+#: Environment variable through which the runner tells a notebook where its attachments go.
+ATTACH_ENV = "BARGAINING_CHIP_ATTACH_DIR"
+
+
+def attach(table: Any, name: str) -> Path:
+    """Write a table that belongs with a notebook's report (e.g. the pairs behind a number).
+
+    Under the runner the file goes to the run's staging folder and is published to ``reports/``
+    with the notebook's HTML only when the notebook succeeds (a failed run leaves the last good
+    files in place). Run interactively, it is written to ``reports/`` directly.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table (written as UTF-8 CSV, dates as ISO).
+    name : str
+        File name without extension: letters, digits, ``_`` and ``-`` only.
+
+    Returns
+    -------
+    pathlib.Path
+        Where the file was written.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", str(name)):
+        raise ValueError(f"name = {name!r}; allowed: letters, digits, '_' and '-'")
+    folder = Path(os.environ.get(ATTACH_ENV) or project_root() / "reports")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    _atomic_write(path, table.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d"))
+    return path
 
 
 #: Mode of every file the runner writes: readable by everyone, writable by the owner.
@@ -763,6 +806,8 @@ def _file_outcome(
     if run.status == "ok" and nb_out and html_out:
         _publish(nb_out, out_dir / nb_out.name)
         _publish(html_out, out_dir / html_out.name)
+        for extra in sorted(nb_out.with_suffix(".attachments").glob("*.csv")):
+            _publish(extra, out_dir / extra.name)
         stale = out_dir / "failed" / nb_out.name
         if stale.exists():
             stale.unlink()

@@ -26,7 +26,7 @@ import pandas as pd
 from analysis.timing.calendar import to_days
 from analysis.timing.coincidence import DIRECTIONS
 
-__all__ = ["PAIR_COLUMNS", "coincidence_pairs"]
+__all__ = ["PAIR_COLUMNS", "coincidence_pairs", "release_day_pairs"]
 
 #: Columns of the table returned by :func:`coincidence_pairs`, in order.
 PAIR_COLUMNS: tuple[str, ...] = (
@@ -192,3 +192,41 @@ def coincidence_pairs(
         raise ValueError(f"sort names unknown column(s) {unknown}; allowed: {PAIR_COLUMNS}")
     out = out.loc[:, list(PAIR_COLUMNS)]
     return out.sort_values(list(sort), kind="stable").reset_index(drop=True)
+
+
+def release_day_pairs(
+    releases: pd.DataFrame,
+    days: pd.DataFrame,
+    events_df: pd.DataFrame,
+    window: int,
+    direction: str = "around",
+) -> pd.DataFrame:
+    """:func:`coincidence_pairs` for the release *days* a test used, cited by their episodes.
+
+    Parameters
+    ----------
+    releases : DataFrame
+        The ``releases`` table (for each episode's date, description and source).
+    days : DataFrame
+        Release days from :func:`analysis.record.overview.release_days` (its ``ids`` column lists
+        the episodes of each day, ``;``-separated).
+    events_df, window, direction
+        As in :func:`coincidence_pairs`.
+
+    Returns
+    -------
+    DataFrame
+        One row per episode of a used release day and event within the window.
+
+    Raises
+    ------
+    ValueError
+        If ``days`` has no ``ids`` column or names an episode that is not in ``releases``.
+    """
+    if "ids" not in days.columns:
+        raise ValueError("days must come from analysis.record.overview.release_days (no 'ids')")
+    ids = [i for s in days["ids"] for i in str(s).split(";") if i]
+    unknown = sorted(set(ids) - set(releases["id"]))
+    if unknown:
+        raise ValueError(f"days names episodes not in releases: {unknown[:5]}")
+    return coincidence_pairs(releases[releases["id"].isin(ids)], events_df, window, direction)
