@@ -10,7 +10,7 @@ RAW    := $(wildcard data/raw/*/*.csv)
 PROCESSED_STAMP := data/processed/.built
 CALIBRATION := data/processed/calibration/v2.csv
 
-.PHONY: help env data calibration report export test unit nbtest lab lint lock bench clean
+.PHONY: help env data calibration report export screenshot test unit nbtest lab lint lock bench clean
 
 help:
 	@echo "make report   build the environment, data/processed, run every notebook, write reports/"
@@ -19,6 +19,7 @@ help:
 	@echo "make data     validate data/raw and rebuild data/processed"
 	@echo "make calibration  size and power of every plan-v2 test on record-shaped series (cached)"
 	@echo "make export   exports/<country>/: tables and panels as Stata .dta, Parquet, CSV + codebook"
+	@echo "make screenshot  PNGs of reports/index.html and the timeline (needs chromium)"
 	@echo "make lint     ruff"
 	@echo "make bench    benchmarks/ (speed, side by side with baselines)"
 	@echo "make lock     regenerate requirements.lock from the ranges in pyproject.toml"
@@ -49,6 +50,18 @@ report: $(PROCESSED_STAMP) $(CALIBRATION)
 
 export: $(PROCESSED_STAMP)
 	$(PY) -m analysis.record.export
+
+# what a reader sees: headless Chromium renders the index and the timeline page, when installed
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
+screenshot:
+	@test -f reports/index.html || { echo "no reports/index.html: run make report first"; exit 1; }
+	@if [ -z "$(CHROMIUM)" ]; then echo "chromium not found: apt-get install chromium"; exit 0; fi; \
+	$(CHROMIUM) --headless --no-sandbox --hide-scrollbars --window-size=1280,2400 \
+	  --screenshot=reports/index.png file://$(CURDIR)/reports/index.html 2>/dev/null; \
+	$(CHROMIUM) --headless --no-sandbox --hide-scrollbars --virtual-time-budget=8000 \
+	  --window-size=1280,1600 --screenshot=reports/timeline.png \
+	  file://$(CURDIR)/reports/01_data_overview.html 2>/dev/null; \
+	echo "reports/index.png reports/timeline.png written"
 
 unit: $(PROCESSED_STAMP)
 	$(PY) -m pytest -q tests

@@ -192,3 +192,25 @@ def test_positive_control_detected_with_plan_v2_not_v1(frames):
         run_controls(frames, placebo_shifts=(0,))
     with pytest.raises(ValueError, match="revolving"):
         run_controls(frames, hypothesis="H4")
+
+
+def test_attempt_reports_a_thin_record_instead_of_failing():
+    from analysis.results import NotRun, attempt
+
+    res = attempt("revolving door", revolving_door, pd.Series([1.0, 2.0]), ["2020-01-01"])
+    assert isinstance(res, NotRun) and not res
+    assert "revolving door: not run on this record" in res.summary()
+    assert "at least 3 are needed" in str(res)
+    with pytest.raises(TypeError):  # only ValueError means "this record cannot support it"
+        attempt("x", lambda: 1 + "a")
+    assert attempt("sum", sum, [1, 2]) == 3
+
+
+def test_controls_on_a_record_without_events_of_a_class(frames):
+    res = run_controls(frames, negative_classes=("recognition", "talks_suspended"),
+                       n_surrogates=199, seed=1)  # fmt: skip
+    t = res.table.set_index("control")
+    for c in ("class: recognition", "class: talks_suspended"):
+        if t.loc[c, "n_events"] == 0:
+            assert np.isnan(t.loc[c, "pvalue"]) and not t.loc[c, "passed"]
+            assert t.loc[c, "reading"].startswith("not run")

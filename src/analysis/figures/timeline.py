@@ -265,4 +265,7 @@ def show_timeline(
     ends = [pd.Timestamp(frames[t]["date"].max()) for t in ("prisoner_counts", "events")]
     start = kwargs.get("start") or min(period)
     end = kwargs.get("end") or max(ends)
-    return plot_timeline(dict(frames), start, end, kwargs.get("classes"))
+    cs = country_settings(kwargs.get("country", DEFAULT_COUNTRY))
+    label = cs.reference_ngo_label
+    return plot_timeline(dict(frames), start, end, kwargs.get("classes"),
+                         reporter=cs.reference_ngo, reporter_label=label)  # fmt: skip

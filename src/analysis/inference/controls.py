@@ -104,6 +104,11 @@ def _shift_events(ev: pd.DataFrame, days: int, start: Any, end: Any) -> pd.DataF
 def _one(name: str, kind: str, days: pd.DataFrame, ev: pd.DataFrame, st: dict[str, Any],
          period: tuple[Any, Any], n_surrogates: int, seed: int) -> dict[str, Any]:  # fmt: skip
     ss = np.random.SeedSequence(seed).generate_state(2)
+    if not len(ev) or not len(days):
+        nan = float("nan")
+        return dict(control=name, kind=kind, expect="detect" if kind == "positive" else
+                    "not detect", n_releases=len(days), n_events=len(ev), ratio=nan,
+                    ratio_lo=nan, ratio_hi=nan, pvalue=nan, mde=nan)  # fmt: skip
     res = coincidence_test(days["date"], ev["date"], n_surrogates=n_surrogates,
                            seed=int(ss[0]), start=period[0], end=period[1], **st)  # fmt: skip
     mde = np.nan
@@ -119,6 +124,8 @@ def _one(name: str, kind: str, days: pd.DataFrame, ev: pd.DataFrame, st: dict[st
 
 
 def _reading(r: pd.Series, pos_alpha: float, neg_alpha: float) -> tuple[bool, str]:
+    if not np.isfinite(r["pvalue"]):
+        return False, "not run: no event (or no release) of this kind in the sample"
     if r["kind"] == "positive":
         ok = r["pvalue"] < pos_alpha
         return ok, ("detected: the test sees a link that is true by construction" if ok else

@@ -548,10 +548,20 @@ def _fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, maxiter: int) -> tupl
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numerical Hessian / convergence chatter; checked below
-        fit = model.fit(method="newton", maxiter=maxiter)
-        if not done(fit):  # Newton has no line search: restart from a BFGS estimate
-            start = model.fit(method="bfgs", maxiter=maxiter).params
-            fit = model.fit(method="newton", start_params=start, maxiter=maxiter)
+        try:
+            fit = model.fit(method="newton", maxiter=maxiter)
+        except (ValueError, np.linalg.LinAlgError):  # singular Hessian on the way
+            fit = None
+        if fit is None or not done(fit):  # Newton has no line search: restart from BFGS
+            try:
+                start = model.fit(method="bfgs", maxiter=maxiter).params
+                fit = model.fit(method="newton", start_params=start, maxiter=maxiter)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                raise ValueError(
+                    "the conditional Poisson model cannot be fitted on this record (singular "
+                    f"information: too few release days at the identified lags; {exc}); widen "
+                    "bin_width or use fewer classes"
+                ) from None
     return fit, done(fit)
 
 

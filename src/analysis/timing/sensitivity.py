@@ -416,6 +416,8 @@ def plan_sensitivity(
     for t, sd in zip(tests, seeds, strict=True):
         st = t.settings
         ev = select_events(frames["events"], list(t.classes), pl.start, pl.end)
+        if not len(ev) or not len(days):
+            continue  # nothing to detect against: the test is not run on this record
         res = sensitivity(days["date"], ev["date"], st["window"], direction=st["direction"],
                           jitter_days=st["jitter_days"], cluster_gap=st["cluster_gap"],
                           start=pl.start, end=pl.end, n_sim=n_sim, seed=int(sd))  # fmt: skip
