@@ -102,13 +102,14 @@ def test_unknown_class(frames):
 
 
 def test_show_timeline_offline_and_static(frames, monkeypatch):
-    import bokeh.io
+    import IPython.display
 
-    calls = {}
-    monkeypatch.setattr(bokeh.io, "output_notebook", lambda **kw: calls.setdefault("nb", kw))
-    monkeypatch.setattr(bokeh.io, "show", lambda obj: calls.setdefault("show", obj))
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
     fig = timeline.show_timeline(frames, start="2024-01-01", end="2025-12-31")
-    assert calls["nb"]["resources"] is INLINE and calls["nb"]["hide_banner"] is True
-    assert calls["show"].children
+    html = shown[0].data
+    assert "Bokeh.embed.embed_items" in html and "Bokeh.set_log_level" in html  # all inline
+    assert not re.search(r"<script[^>]+src=\"https?://", html)
     assert fig.axes  # the static matplotlib figure for print
+    assert "Foro Penal" in fig.axes[0].get_ylabel()
     assert timeline.show_timeline(frames, static=False) is None
