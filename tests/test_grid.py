@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.inference.calibration import calibrate_plan
+from analysis.inference.comparative import compare_countries
 from analysis.inference.grid import resolve_backend, run_grid, task_seeds
 from analysis.inference.simulate import calibrate, simulate
 
@@ -18,6 +20,9 @@ _TINY = dict(
     seed=8,
     progress=False,
 )
+
+
+_SHAPES = {h: dict(n_clusters=25, n_events=15, n_days=1200) for h in ("H1", "H2", "H3")}
 
 
 def _draw(task: int, ss: np.random.SeedSequence) -> float:
@@ -46,9 +51,20 @@ def test_dask_cluster_matches_serial(serial: pd.DataFrame, monkeypatch) -> None:
         monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
         with distributed.Client(cluster) as client:
             res = calibrate(scheduler=client, **_TINY)
+            plan_dask = calibrate_plan("v2", n_reps=4, n_surrogates=49, seed=5, shapes=_SHAPES,
+                                       scheduler=client)  # fmt: skip
+            cmp_dask = compare_countries(["belarus", "nicaragua"], n_surrogates=99, seed=4,
+                                         scheduler=client)  # fmt: skip
     assert out == run_grid(_draw, range(5), seed=3, n_workers=1, progress=False)
     assert res.backend == "dask (client)"
     pd.testing.assert_frame_equal(res.pvalues, serial)
+    # the plan's calibration table and the comparison of countries: the same numbers locally
+    plan_local = calibrate_plan("v2", n_reps=4, n_surrogates=49, seed=5, shapes=_SHAPES,
+                                n_workers=1)  # fmt: skip
+    pd.testing.assert_frame_equal(plan_dask.table, plan_local.table)
+    cmp_local = compare_countries(["belarus", "nicaragua"], n_surrogates=99, seed=4, n_workers=2)
+    pd.testing.assert_frame_equal(cmp_dask.table, cmp_local.table)
+    pd.testing.assert_frame_equal(cmp_dask.controls, cmp_local.controls)
 
 
 def test_run_grid_order_and_seeds() -> None:

@@ -279,8 +279,8 @@ def _lead(t: pd.DataFrame, s: dict[str, Any]) -> str:
         else "Even a naive test that ignores the bunching of releases finds little "
         "coincidence; and once"
     )
-    bins = sorted({int(j) for j in t["jitter_days"].dropna()})
     coin = t[t["effect_unit"] == "ratio"]
+    bins = sorted({int(j) for j in coin["jitter_days"].dropna()})
     mde = coin["mde"].replace(np.inf, np.nan).dropna()
     reach = (
         f" At this resolution the tests could have detected effects of about "
