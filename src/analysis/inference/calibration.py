@@ -187,6 +187,9 @@ def calibrate_plan(
     cells = _cells(plan)
     seeds = np.random.SeedSequence(seed).generate_state(len(cells))
     rows = []
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(cells), desc=f"calibration {plan}", unit="cell", disable=not progress)
     for (hid, st, sc, frac), sd in zip(cells, seeds, strict=True):
         kw = {sc: dict((shapes or {}).get(hid, {}))}
         if sc == "record_planted":
@@ -196,12 +199,14 @@ def calibrate_plan(
                         window=st["window"], direction=st["direction"],
                         jitter_days=st["jitter_days"], cluster_gap=st["cluster_gap"],
                         alpha=alpha, seed=int(sd), n_workers=n_workers, scheduler=scheduler,
-                        progress=progress, scenario_kwargs=kw)  # fmt: skip
+                        progress=False, scenario_kwargs=kw)  # fmt: skip
+        bar.update()
         r = res.table.iloc[0]
         rows.append(dict(hypothesis=hid, scenario=sc, fraction=frac,
                          kind="size" if sc in _SIZE else "power", **st, n_reps=int(r["n_reps"]),
                          rejections=int(r["rejections"]), rate=float(r["rate"]),
                          rate_lo=float(r["rate_lo"]), rate_hi=float(r["rate_hi"])))  # fmt: skip
+    bar.close()
     settings = dict(plan=plan, n_reps=n_reps, n_surrogates=n_surrogates, alpha=alpha, seed=seed,
                     shapes=shapes or {})  # fmt: skip
     return PlanCalibration(table=pd.DataFrame(rows), settings=settings)
