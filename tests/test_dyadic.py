@@ -310,3 +310,25 @@ def test_iso3_codes_match_pycountry():
     from analysis.record.schemas import ISO3_CODES
 
     assert ISO3_CODES == {c.alpha_3 for c in pycountry.countries} | {"XKX"}
+
+
+def test_dyadic_family_on_the_record_and_its_answer():
+    from pathlib import Path
+
+    from analysis.record import data
+    from analysis.timing.dyadic import dyadic_answer_html, dyadic_family
+
+    root = Path(__file__).resolve().parents[1]
+    frames = data.load_raw(root)
+    frames["events"] = data.event_calendar(frames)
+    fam = dyadic_family(frames, n_surrogates=199, seed=2)
+    assert list(fam["id"]) == ["D1", "D2"] and list(fam["null"]) == ["labels", "jitter"]
+    assert (fam["p_holm"] >= fam["pvalue"] - 1e-12).all()
+    assert ((fam["p_holm"] < 0.05) & (fam["ratio_lo"] > 1)).eq(fam["supported"]).all()
+    again = dyadic_family(frames, n_surrogates=199, seed=2)
+    pd.testing.assert_frame_equal(fam, again)
+    page = dyadic_answer_html(fam)
+    assert "D1 (labels null)" in page and "D2 (jitter null)" in page
+    assert "not run" in dyadic_answer_html(None, "belarus")
+    with pytest.raises(ValueError, match="no dyadic hypothesis"):
+        dyadic_family(frames, plan="v2")

@@ -932,3 +932,35 @@ def dyadic_family(
     out["p_holm"] = adjust(out["pvalue"].to_numpy(), "holm", pl.alpha).p_adjusted.to_numpy()
     out["supported"] = (out["p_holm"] < pl.alpha) & (out["ratio_lo"] > 1)
     return out
+
+
+def dyadic_answer_html(family: pd.DataFrame | None, country: str = "venezuela") -> str:
+    """One paragraph for the report index: whose prisoners, whose concessions?
+
+    Parameters
+    ----------
+    family : DataFrame or None
+        From :func:`dyadic_family` (None when the country has no coded nationalities).
+    country : str
+        Whose record it is.
+    """
+    import html as _html
+
+    if family is None or not len(family):
+        return (f"<p><b>Whose prisoners, whose concessions?</b> No nationalities are coded for "
+                f"{_html.escape(country)} yet; the dyadic family is not run.</p>")  # fmt: skip
+    parts = []
+    for r in family.itertuples():
+        mde = f"MDE {r.mde:.1f}×" if np.isfinite(r.mde) else "MDE not reached (test blind here)"
+        verdict = "supported" if r.supported else "not supported"
+        parts.append(f"{r.id} ({r.null} null): ratio {r.ratio:.2f} [{r.ratio_lo:.2f}, "
+                     f"{r.ratio_hi:.2f}], Holm p = {r.p_holm:.3f}, {mde}: {verdict}")  # fmt: skip
+    return (
+        "<p><b>Whose prisoners, whose concessions?</b> Foreign nationals released within a week "
+        f"after their own government's talks, visits or relief ({int(family['n'].iloc[0])} "
+        "foreign-national releases, plan v2-dyadic): " + _html.escape("; ".join(parts)) + ". "
+        "D1 asks whether the own channel beats other governments' channels, D2 whether the own "
+        "channel beats chance within 60-day bins; the family was written after a developer's "
+        "exploratory look (disclosed in the plan), so read it as partly exploratory. Association "
+        "in time, not intent.</p>"
+    )
