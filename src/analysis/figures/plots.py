@@ -19,8 +19,10 @@ from matplotlib.figure import Figure
 from analysis.record.overview import DEFAULT_EVENT_CLASSES, prisoner_series
 
 __all__ = [
+    "CLASS_COLORS",
     "plot_calibration",
     "plot_coverage",
+    "plot_plan_calibration",
     "plot_revolving",
     "plot_specification_curve",
     "plot_timeline",
@@ -50,7 +52,8 @@ def show(fig: Figure) -> None:
     plt.close(fig)
 
 
-_CLASS_COLORS = {
+#: One colour per event class, shared by every figure (static and interactive).
+CLASS_COLORS = {
     "negotiation": "#1f77b4",
     "agreement": "#2ca02c",
     "envoy_visit": "#17becf",
@@ -125,7 +128,7 @@ def plot_timeline(
     ev = ev[(ev["date"] >= s) & (ev["date"] <= e)]
     for i, cls in enumerate(classes):
         d = ev.loc[ev["event_class"] == cls, "date"]
-        ax3.plot(d, np.full(len(d), i), "|", ms=12, mew=1.6, color=_CLASS_COLORS.get(cls, "k"))
+        ax3.plot(d, np.full(len(d), i), "|", ms=12, mew=1.6, color=CLASS_COLORS.get(cls, "k"))
     ax3.set_yticks(range(len(classes)), [c.replace("_", " ") for c in classes], fontsize=8)
     ax3.set_ylim(-0.7, len(classes) - 0.3)
     ax3.invert_yaxis()

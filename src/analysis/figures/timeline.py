@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from analysis.figures.plots import CLASS_COLORS
 from analysis.record.data import EVENT_CLASSES
 from analysis.record.overview import DEFAULT_EVENT_CLASSES
 from analysis.settings import DEFAULT_COUNTRY, country_settings
@@ -42,19 +43,6 @@ __all__ = [
 RELEASES_ROW = "releases"
 _TOOLS = "xpan,box_zoom,xwheel_zoom,reset,save"
 _RELEASE_COLOR = "#2b8cbe"
-_COLORS = {
-    "negotiation": "#1f77b4",
-    "agreement": "#2ca02c",
-    "envoy_visit": "#17becf",
-    "talks_suspended": "#7f7f7f",
-    "election": "#9467bd",
-    "recognition": "#8c564b",
-    "military_action": "#000000",
-    "statement": "#bcbd22",
-    "other_diplomatic": "#a0a0a0",
-    "sanctions_tightening": "#d62728",
-    "sanctions_relief": "#ff7f0e",
-}
 _TOOLTIP = """
 <div style="max-width:360px;font-size:12px">
   <b>@label</b> &middot; @date{%F} (precision: @date_precision)<br>
@@ -156,7 +144,7 @@ def _strip_figure(
         src = ColumnDataSource(_source(ev, labels, "description", row=[cls] * len(ev)))
         renderers.append(
             fig.scatter("date", "row", source=src, marker="diamond", size=11,
-                        color=_COLORS.get(cls, "#444"))
+                        color=CLASS_COLORS.get(cls, "#444"))
         )  # fmt: skip
     fig.add_tools(HoverTool(renderers=renderers, tooltips=_TOOLTIP,
                             formatters={"@date": "datetime"}))  # fmt: skip
