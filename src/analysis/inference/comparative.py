@@ -20,13 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.inference.controls import linked_events
+from analysis.inference.controls import positive_control
 from analysis.inference.grid import run_grid
 from analysis.inference.plan import get_plan
 from analysis.inference.summary import primary_tests
 from analysis.record.overview import release_days, select_events
 from analysis.settings import COUNTRIES, country_settings
-from analysis.timing.coincidence import coincidence_test
 from analysis.timing.eventstudy import event_study
 
 __all__ = ["ComparisonResult", "comparative_answer_html", "compare_countries"]
@@ -77,19 +76,9 @@ class ComparisonResult:
 
 
 def _linked_control(frames: dict, plan: str, n_surrogates: int, seed: int) -> dict[str, Any]:
-    pl = get_plan(plan)
-    st = {k: pl.test("H1").settings[k]
-          for k in ("window", "direction", "null", "jitter_days", "cluster_gap")}  # fmt: skip
-    days = release_days(frames["releases"], pl.start, pl.end)
-    ev = linked_events(frames, pl.start, pl.end)
-    row = dict(n_releases=len(days), n_events=len(ev), ratio=np.nan, ratio_lo=np.nan,
-               ratio_hi=np.nan, pvalue=np.nan)  # fmt: skip
-    if len(ev) and len(days):
-        res = coincidence_test(days["date"], ev["date"], n_surrogates=n_surrogates, seed=seed,
-                               start=pl.start, end=pl.end, **st)  # fmt: skip
-        row.update(ratio=res.ratio, ratio_lo=res.ratio_ci[0], ratio_hi=res.ratio_ci[1],
-                   pvalue=res.pvalue)  # fmt: skip
-    return row
+    row = positive_control(frames, plan=plan, n_surrogates=n_surrogates, seed=seed)
+    return {k: row[k] for k in ("n_releases", "n_events", "ratio", "ratio_lo", "ratio_hi",
+                                "pvalue")}  # fmt: skip
 
 
 def _talks_study(frames: dict, plan: str, seed: int) -> Any:

@@ -27,7 +27,13 @@ from analysis.record.overview import release_days, select_events
 from analysis.timing.coincidence import coincidence_test
 from analysis.timing.sensitivity import sensitivity
 
-__all__ = ["ControlsResult", "controls_answer_html", "linked_events", "run_controls"]
+__all__ = [
+    "ControlsResult",
+    "controls_answer_html",
+    "linked_events",
+    "positive_control",
+    "run_controls",
+]
 
 _KEYS = ("window", "direction", "null", "jitter_days", "cluster_gap")
 
@@ -135,6 +141,31 @@ def _reading(r: pd.Series, pos_alpha: float, neg_alpha: float) -> tuple[bool, st
     return ok, ("no spurious coincidence" if ok else
                 "significant placebo: read as seasonality or a flaw in the null, and weigh the "
                 "primary result with it")  # fmt: skip
+
+
+def positive_control(
+    frames: dict[str, pd.DataFrame],
+    *,
+    plan: str | PlanVersion = "v2",
+    hypothesis: str = "H1",
+    n_surrogates: int = 9999,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The source-linked positive control alone, with one hypothesis's test settings.
+
+    Returns
+    -------
+    dict
+        ``control``, ``kind``, ``expect``, ``n_releases``, ``n_events``, ``ratio``,
+        ``ratio_lo``, ``ratio_hi``, ``pvalue``, ``mde`` (nan where the record has no
+        source-linked event in the plan's sample).
+    """
+    pl = plan if isinstance(plan, PlanVersion) else get_plan(plan)
+    st = {k: pl.test(hypothesis).settings[k] for k in _KEYS}
+    days = release_days(frames["releases"], pl.start, pl.end)
+    ev = linked_events(frames, pl.start, pl.end)
+    return _one("source-linked events", "positive", days, ev, st, (pl.start, pl.end),
+                n_surrogates, int(np.random.SeedSequence(seed).generate_state(1)[0]))  # fmt: skip
 
 
 def run_controls(
