@@ -71,6 +71,7 @@ LABELS: dict[str, str] = {
     "arrests_in_period": "Arrests over the period named in evidence (not additive)",
     "releases_in_period": "Releases over the period named in evidence (not additive)",
     "period_start": "First day of the period of the flows, where stated",
+    "second_hand": "Source reports the row after the fact (retrospective or second-hand)",
     "reported_by": "Who gives the figure",
     "source_url": "Source: URL of the page read",
     "source_name": "Source: outlet",

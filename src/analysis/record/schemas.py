@@ -116,6 +116,9 @@ _ISO3 = r"^[A-Z]{3}$"
 _CP_RULE = "counterparts must be ISO alpha-3 codes or " + "|".join(BODIES) + ", ';'-separated"
 
 _SOURCE = ("source_url", "source_name", "evidence", "additional_sources")
+#: ``true`` where the cited page reports the event or figure after the fact (a retrospective or
+#: second-hand account, published well after the date), ``false`` where it reports it at the time.
+_SECOND_HAND = "second_hand"
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ TABLES: dict[str, TableSpec] = {
             "releases_in_period",
             "period_start",
             "reported_by",
+            _SECOND_HAND,
             *_SOURCE,
         ),
         required=("id", "date", "date_precision", "reported_by", *_SOURCE[:3]),
@@ -206,7 +210,8 @@ TABLES: dict[str, TableSpec] = {
         ),
         categories=(("date_precision", DATE_PRECISIONS), ("reported_by", REPORTERS)),
         dates=("date", "period_start"),
-        optional=("period_start",),
+        booleans=(_SECOND_HAND,),
+        optional=("period_start", _SECOND_HAND),
     ),
     "releases": TableSpec(
         name="releases",
@@ -226,6 +231,7 @@ TABLES: dict[str, TableSpec] = {
             "linked_event_id",
             "linked_event_note",
             "detection",
+            _SECOND_HAND,
             *_SOURCE,
         ),
         required=("id", "date", "date_precision", "mechanism", *_SOURCE[:3]),
@@ -236,8 +242,8 @@ TABLES: dict[str, TableSpec] = {
             ("mechanism", MECHANISMS),
             ("detection", DETECTIONS),
         ),
-        booleans=("foreigners_included", "high_value"),
-        optional=("high_value", "detection"),
+        booleans=("foreigners_included", "high_value", _SECOND_HAND),
+        optional=("high_value", "detection", _SECOND_HAND),
     ),
     "sanctions": TableSpec(
         name="sanctions",
@@ -252,6 +258,7 @@ TABLES: dict[str, TableSpec] = {
             "target",
             "description",
             "counterparts",
+            _SECOND_HAND,
             *_SOURCE,
         ),
         required=(
@@ -270,7 +277,8 @@ TABLES: dict[str, TableSpec] = {
             ("direction", DIRECTIONS),
             ("instrument", INSTRUMENTS),
         ),
-        optional=("counterparts",),
+        booleans=(_SECOND_HAND,),
+        optional=("counterparts", _SECOND_HAND),
         patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
         country_codes=("counterparts",),
     ),
@@ -289,6 +297,7 @@ TABLES: dict[str, TableSpec] = {
             "describes_release",
             "found_via",
             "counterparts",
+            _SECOND_HAND,
             *_SOURCE,
         ),
         required=(
@@ -307,8 +316,8 @@ TABLES: dict[str, TableSpec] = {
             ("found_via", FOUND_VIA),
         ),
         dates=("date", "end_date"),
-        booleans=("describes_release",),
-        optional=("counterparts",),
+        booleans=("describes_release", _SECOND_HAND),
+        optional=("counterparts", _SECOND_HAND),
         patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
         country_codes=("counterparts",),
     ),
