@@ -348,4 +348,6 @@ def answer_html(result: PrimaryTests) -> str:
         "releases' own source-linked events; the robustness notebook shows how the answer "
         "varies over windows, nulls, event subsets and periods.</p>"
     )
-    return _lead(t, s) + f"<p>{esc(result.verdict)}</p>" + table + caveats
+    label = country_settings(s.get("country", "venezuela")).label
+    head = f"<p><b>{esc(label)}</b> — plan {esc(str(s.get('plan')))}, primary family</p>"
+    return head + _lead(t, s) + f"<p>{esc(result.verdict)}</p>" + table + caveats

@@ -949,8 +949,8 @@ def build_index(manifest: Mapping[str, Any], reports_dir: Path) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>bargaining-chip reports</title>",
         f"<style>{_INDEX_CSS}</style></head><body>",
-        "<h1>bargaining-chip: are Venezuela's political-prisoner releases timed to diplomacy "
-        "and sanctions?</h1>",
+        "<h1>bargaining-chip: are political-prisoner releases timed to diplomacy and "
+        "sanctions?</h1>",
     ]
     answers = [
         e["answer_html"] for e in manifest.get("notebooks", {}).values() if e.get("answer_html")
