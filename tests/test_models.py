@@ -374,3 +374,44 @@ def test_negbin_persons_heavy_tailed_converges():
         irls = sm.GLM(panel["persons"], X, family=fam, offset=np.log(panel["days"])).fit()
     assert not irls.converged
     assert res.llf >= irls.llf - 1e-9
+
+
+def test_flow_outcome_known_answer_and_model():
+    from analysis.models.counts import add_flow_outcome
+
+    panel = build_weekly_panel(["2025-01-08"], {"talks": ["2025-01-06"]}, "2025-01-06",
+                               "2025-03-02")  # fmt: skip
+    flows = pd.DataFrame({
+        "id": ["a", "b", "c", "d", "e"],
+        "reported_by": ["foro_penal"] * 4 + ["government"],
+        "measure": ["releases", "releases", "releases", "arrests", "releases"],
+        "period_start": pd.to_datetime(["2025-01-13", "2025-01-15", "2025-01-27", "2025-01-27",
+                                        "2025-01-27"]),
+        "period_end": pd.to_datetime(["2025-01-16", "2025-01-17", "2025-02-02", "2025-02-02",
+                                      "2025-02-02"]),
+        "days": [4, 3, 7, 7, 7],
+        "value": [10.0, 4.0, 3.0, 99.0, 50.0],
+        "derivation": ["as_reported"] * 5,
+    })  # fmt: skip
+    out = add_flow_outcome(panel, flows)
+    got = out["ngo_releases"]
+    assert got[pd.Timestamp("2025-01-13")] == 10.0  # overlapping reports count once (largest)
+    assert got[pd.Timestamp("2025-01-27")] == 3.0  # arrests and other reporters left out
+    assert got.isna().sum() == len(panel) - 2  # weeks without a report stay missing
+    assert "ngo_releases" not in panel.columns
+    # a year of weekly bulletins, every other week: the model uses only the reported weeks
+    year = build_weekly_panel(["2024-03-05"], {"talks": ["2024-02-01", "2024-06-01"]},
+                              "2024-01-01", "2024-12-29")  # fmt: skip
+    ends = year.index[::2] + pd.Timedelta(days=6)
+    rng = np.random.default_rng(1)
+    weekly = pd.DataFrame({"id": [f"w{i}" for i in range(len(ends))], "reported_by": "foro_penal",
+                           "measure": "releases", "period_start": ends - pd.Timedelta(days=6),
+                           "period_end": ends, "days": 7,
+                           "value": rng.poisson(3, len(ends)).astype(float),
+                           "derivation": "as_reported"})  # fmt: skip
+    res = count_model(add_flow_outcome(year, weekly), "poisson", "ngo_releases", 2)
+    assert res.n_weeks == len(ends) < len(year)
+    with pytest.raises(ValueError, match="measure"):
+        add_flow_outcome(panel, flows, measure="deaths")
+    with pytest.raises(ValueError, match="max_days"):
+        add_flow_outcome(panel, flows, max_days=0)

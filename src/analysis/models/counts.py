@@ -36,14 +36,15 @@ __all__ = [
     "CountModelResult",
     "CrossCorrelationResult",
     "GrangerResult",
+    "add_flow_outcome",
     "build_weekly_panel",
     "count_model",
     "cross_correlation",
     "granger",
 ]
 
-_OUTCOMES = ("episodes", "persons")
-_NON_TERMS = ("episodes", "persons", "days")
+_OUTCOMES = ("episodes", "persons", "ngo_releases")
+_NON_TERMS = ("episodes", "persons", "days", "ngo_releases")
 _FAMILIES = ("poisson", "negbin")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ALPHA_MIN, _ALPHA_MAX = 1e-6, 1e3
@@ -300,6 +301,60 @@ def _nb_alpha(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None) -> float:
     return float(np.exp(res.x))
 
 
+def add_flow_outcome(
+    panel: pd.DataFrame,
+    flows: pd.DataFrame,
+    reporter: str = "foro_penal",
+    measure: str = "releases",
+    max_days: int = 8,
+) -> pd.DataFrame:
+    """Add ``ngo_releases``: the NGO's own release (or arrest) flow in the weeks it reported one.
+
+    A flow row of :func:`analysis.record.data.ngo_flows` whose period is at most ``max_days``
+    long counts in the week (Monday-aligned, as the panel) that contains its last day; weeks
+    without such a report are missing (``NaN``), never filled. Reports whose periods overlap
+    (two series of running totals) are not additive: each chain of overlapping periods counts
+    once, with its largest figure. The result is a release series
+    that does not depend on press attention, beside the press-found episodes.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        From :func:`build_weekly_panel`.
+    flows : pandas.DataFrame
+        From :func:`analysis.record.data.ngo_flows` (``data/processed/<country>/flows``).
+    reporter : str
+        ``reported_by`` of the flows to use (the country's reference NGO).
+    measure : {"releases", "arrests"}
+        Which flow.
+    max_days : int
+        Longest period that is placed in a single week.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``panel`` with the column ``ngo_releases`` (float, NaN where not reported).
+    """
+    if measure not in ("releases", "arrests"):
+        raise ValueError(f"measure = {measure!r} is not allowed; use 'releases' or 'arrests'")
+    if isinstance(max_days, bool) or not isinstance(max_days, (int, np.integer)) or max_days < 1:
+        raise ValueError(f"max_days = {max_days!r} is not allowed; it must be an integer >= 1")
+    f = flows[(flows["measure"] == measure) & (flows["reported_by"] == reporter)]
+    f = f[(f["days"] <= max_days) & f["value"].notna()].sort_values(["period_start", "period_end"])
+    a = to_days(f["period_start"], name="flows.period_start")
+    b = to_days(f["period_end"], name="flows.period_end")
+    # reports whose periods overlap (two series of running totals) are not additive: each
+    # chain of overlapping periods counts once, with its largest figure
+    chain = np.concatenate([[0], np.cumsum(a[1:] > np.maximum.accumulate(b)[:-1])])
+    g = pd.DataFrame({"chain": chain, "end": b, "value": f["value"].to_numpy(float)})
+    g = g.groupby("chain").agg(end=("end", "max"), value=("value", "max"))
+    week = from_days(_week_of(g["end"].to_numpy()) * 7 - 3)
+    by_week = pd.Series(g["value"].to_numpy(float), index=week).groupby(level=0).sum()
+    out = panel.copy()
+    out["ngo_releases"] = by_week.reindex(panel.index).to_numpy(float)
+    return out
+
+
 def count_model(
     panel: pd.DataFrame,
     family: str = "poisson",
@@ -318,9 +373,11 @@ def count_model(
     family : {"poisson", "negbin"}, default "poisson"
         ``"negbin"`` is NB2 with ``alpha`` estimated by maximum likelihood (the GLM
         log-likelihood profiled over alpha) and then held fixed in the GLM.
-    outcome : {"episodes", "persons"}, default "episodes"
+    outcome : {"episodes", "persons", "ngo_releases"}, default "episodes"
         Response column. ``persons`` counts are very overdispersed (batch releases); use
-        ``negbin`` for them.
+        ``negbin`` for them. ``ngo_releases`` (see :func:`add_flow_outcome`) is the NGO's own
+        weekly release flow; weeks it did not report are left out (not imputed), so the HAC
+        errors treat the remaining weeks as consecutive -- an approximation.
     hac_lags : int, default 4
         Newey–West maximum lag in weeks (>= 0; 0 gives White's heteroskedasticity-robust SE).
     terms : sequence of str, optional
@@ -356,7 +413,7 @@ def count_model(
     if outcome not in panel.columns:
         raise ValueError(
             f"outcome = {outcome!r} is not a column of panel (build the panel with weights= "
-            "to get 'persons')"
+            "to get 'persons', or add_flow_outcome for 'ngo_releases')"
         )
     if isinstance(hac_lags, bool) or not isinstance(hac_lags, (int, np.integer)) or hac_lags < 0:
         raise ValueError(f"hac_lags = {hac_lags!r} is not allowed; it must be an integer >= 0")
@@ -371,6 +428,8 @@ def count_model(
                 f"terms contains {t!r}, which is not a regressor column of panel; "
                 f"allowed: {[c for c in panel.columns if c not in _NON_TERMS]}"
             )
+    if outcome == "ngo_releases":  # only the weeks the NGO reported a flow
+        panel = panel[panel[outcome].notna()]
     y = panel[outcome].to_numpy(dtype=float)
     if not np.all(np.isfinite(y)) or np.any(y < 0):
         raise ValueError(f"panel[{outcome!r}] must be finite and >= 0")
