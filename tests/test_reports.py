@@ -245,3 +245,34 @@ def test_atomic_write_mode(tmp_path):
     reports._atomic_write(tmp_path / "index.html", "<p>hi</p>")
     assert (tmp_path / "index.html").stat().st_mode & 0o777 == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
+
+
+def test_kernel_start_failures_are_retried_but_cell_errors_are_not():
+    from papermill.exceptions import PapermillExecutionError
+
+    died = RuntimeError("Kernel died before replying to kernel_info")
+    assert reports._kernel_start_failed(died)
+    assert reports._kernel_start_failed(
+        OSError("Address already in use (addr='tcp://127.0.0.1:1')")
+    )
+    cell = PapermillExecutionError(3, 1, "ValueError: bad", "ValueError", "bad", [])
+    assert not reports._kernel_start_failed(cell)
+    assert not reports._kernel_start_failed(ValueError("kernel_info"[:6]))
+
+
+def test_a_kernel_that_dies_on_start_is_started_again(project, monkeypatch):
+    import papermill
+
+    real, calls = papermill.execute_notebook, []
+
+    def flaky(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    res = reports.run_reports(project / "notebooks", project / "reports", only=["02"],
+                              progress=False, jobs=1)  # fmt: skip
+    assert res.ok and len(calls) == 2
+    assert res.runs[0].key_numbers == {"z": "4"}

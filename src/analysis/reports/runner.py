@@ -622,6 +622,22 @@ def _failure_info(exc: BaseException) -> tuple[int | None, str]:
     return None, f"{type(exc).__name__}: {exc}"
 
 
+#: Kernel starts per notebook. Two kernels starting at once (``--jobs``) can draw the same free
+#: TCP port (jupyter_client picks ports by binding and releasing them); the loser dies before it
+#: answers ``kernel_info``, before any cell has run, and is started again.
+_KERNEL_STARTS = 3
+
+
+def _kernel_start_failed(exc: BaseException) -> bool:
+    """True for a kernel that died while starting (no cell ran), never for a failing cell."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    text = f"{type(exc).__name__}: {exc}"
+    return "kernel_info" in text or "Address already in use" in text or "Kernel died" in text
+
+
 def _run_one(
     nb_path: Path, params: dict[str, Any], staging: Path, kernel: str
 ) -> tuple[NotebookRun, Path | None, Path | None]:
@@ -637,19 +653,25 @@ def _run_one(
     previous_env = os.environ.get(ATTACH_ENV)
     os.environ[ATTACH_ENV] = str(attach_dir)  # the kernel inherits it
     try:
-        pm.execute_notebook(
-            str(nb_path),
-            str(out_nb),
-            parameters=params,
-            kernel_name=kernel,
-            progress_bar=False,
-            cwd=str(nb_path.parent),
-            log_output=False,
-        )
-        status = "ok"
-    except Exception as exc:
-        status = "failed"
-        failed_cell, error = _failure_info(exc)
+        for attempt in range(1, _KERNEL_STARTS + 1):
+            try:
+                pm.execute_notebook(
+                    str(nb_path),
+                    str(out_nb),
+                    parameters=params,
+                    kernel_name=kernel,
+                    progress_bar=False,
+                    cwd=str(nb_path.parent),
+                    log_output=False,
+                )
+                status = "ok"
+                break
+            except Exception as exc:
+                if attempt < _KERNEL_STARTS and _kernel_start_failed(exc):
+                    continue  # no cell ran: start a fresh kernel
+                status = "failed"
+                failed_cell, error = _failure_info(exc)
+                break
     finally:
         if previous_env is None:
             os.environ.pop(ATTACH_ENV, None)
