@@ -24,10 +24,12 @@ __all__ = [
     "DETECTIONS",
     "DIPLOMATIC_SUBTYPES",
     "DIRECTIONS",
+    "EXCHANGE_ROLES",
     "FOUND_VIA",
     "INSTRUMENTS",
     "ISO3_CODES",
     "MECHANISMS",
+    "OCCASIONS",
     "REPORTERS",
     "TABLES",
     "TableSpec",
@@ -68,6 +70,7 @@ INSTRUMENTS = (
     "tanker_seizure",
     "eu_council_decision",
     "visa_restriction",
+    "aid_decision",
     "other",
 )
 DIPLOMATIC_SUBTYPES = (
@@ -91,7 +94,22 @@ FOUND_VIA = ("event_search", "release_source")
 #: How a release episode was found (``releases.detection``): a search plan that does not depend on
 #: the event calendar (``press_search``, ``ngo_report``, ``government_statement``), a search around
 #: an event (``event_search``), or a row curated before the field existed (``legacy``).
-DETECTIONS = ("press_search", "ngo_report", "event_search", "government_statement", "legacy")
+#: ``sweep`` is the month-by-month, calendar-blind sweep (docs/curation_notes/sweep_protocol.md).
+DETECTIONS = (
+    "sweep",
+    "press_search",
+    "ngo_report",
+    "event_search",
+    "government_statement",
+    "legacy",
+)
+#: The part an event plays in a documented exchange (docs/curation_notes/exchange_coding.md):
+#: prisoners handed over during or as part of it, a deal that includes releases announced or
+#: concluded by it, or neither.
+EXCHANGE_ROLES = ("handover", "announced_exchange", "none")
+#: Why a release happened on its day, from its sources: a holiday or national-day pardon, a court
+#: decision, a documented exchange, or not stated.
+OCCASIONS = ("holiday", "court_decision", "exchange", "unknown")
 #: ISO 3166-1 alpha-3 codes (the 249 officially assigned codes) plus XKX (Kosovo, a
 #: user-assigned code in common use).
 ISO3_CODES: frozenset[str] = frozenset(
@@ -109,7 +127,7 @@ ISO3_CODES: frozenset[str] = frozenset(
 )
 
 #: Counterpart codes besides ISO 3166-1 alpha-3: international bodies.
-BODIES = ("EU", "UN", "OAS", "UNASUR", "CARICOM")
+BODIES = ("EU", "UN", "OAS", "UNASUR", "CARICOM", "COE", "OSCE", "IAEA")
 _CODE = r"(?:[A-Z]{3}|" + "|".join(BODIES) + ")"
 _COUNTERPARTS = rf"^{_CODE}(?:;{_CODE})*$"
 _ISO3 = r"^[A-Z]{3}$"
@@ -232,6 +250,10 @@ TABLES: dict[str, TableSpec] = {
             "linked_event_note",
             "detection",
             _SECOND_HAND,
+            "exchange_event_id",
+            "occasion",
+            "short_detention",
+            "sweep_found",
             *_SOURCE,
         ),
         required=("id", "date", "date_precision", "mechanism", *_SOURCE[:3]),
@@ -241,9 +263,18 @@ TABLES: dict[str, TableSpec] = {
             ("reported_by", REPORTERS),
             ("mechanism", MECHANISMS),
             ("detection", DETECTIONS),
+            ("occasion", OCCASIONS),
         ),
-        booleans=("foreigners_included", "high_value", _SECOND_HAND),
-        optional=("high_value", "detection", _SECOND_HAND),
+        booleans=("foreigners_included", "high_value", _SECOND_HAND, "short_detention", "sweep_found"),
+        optional=(
+            "high_value",
+            "detection",
+            _SECOND_HAND,
+            "exchange_event_id",
+            "occasion",
+            "short_detention",
+            "sweep_found",
+        ),
     ),
     "sanctions": TableSpec(
         name="sanctions",
@@ -259,6 +290,7 @@ TABLES: dict[str, TableSpec] = {
             "description",
             "counterparts",
             _SECOND_HAND,
+            "exchange_role",
             *_SOURCE,
         ),
         required=(
@@ -276,9 +308,10 @@ TABLES: dict[str, TableSpec] = {
             ("actor", ACTORS),
             ("direction", DIRECTIONS),
             ("instrument", INSTRUMENTS),
+            ("exchange_role", EXCHANGE_ROLES),
         ),
         booleans=(_SECOND_HAND,),
-        optional=("counterparts", _SECOND_HAND),
+        optional=("counterparts", _SECOND_HAND, "exchange_role"),
         patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
         country_codes=("counterparts",),
     ),
@@ -298,6 +331,7 @@ TABLES: dict[str, TableSpec] = {
             "found_via",
             "counterparts",
             _SECOND_HAND,
+            "exchange_role",
             *_SOURCE,
         ),
         required=(
@@ -314,10 +348,11 @@ TABLES: dict[str, TableSpec] = {
             ("date_precision", DATE_PRECISIONS),
             ("subtype", DIPLOMATIC_SUBTYPES),
             ("found_via", FOUND_VIA),
+            ("exchange_role", EXCHANGE_ROLES),
         ),
         dates=("date", "end_date"),
         booleans=("describes_release", _SECOND_HAND),
-        optional=("counterparts", _SECOND_HAND),
+        optional=("counterparts", _SECOND_HAND, "exchange_role"),
         patterns=(("counterparts", _COUNTERPARTS, _CP_RULE),),
         country_codes=("counterparts",),
     ),
@@ -339,6 +374,68 @@ TABLES: dict[str, TableSpec] = {
         booleans=("dual_national",),
         patterns=(("nationality", _ISO3, "nationality must be an ISO 3166-1 alpha-3 code"),),
         country_codes=("nationality",),
+        table_required=False,
+    ),
+    "sweeps": TableSpec(
+        name="sweeps",
+        id_prefix="swq",
+        columns=(
+            "id",
+            "month",
+            "query_id",
+            "language",
+            "query",
+            "date_run",
+            "results_screened",
+            "episodes_found",
+            "episodes_new",
+            *_SOURCE,
+        ),
+        required=(
+            "id",
+            "month",
+            "query_id",
+            "language",
+            "query",
+            "date_run",
+            "results_screened",
+            "episodes_found",
+            "episodes_new",
+            *_SOURCE[:3],
+        ),
+        counts=("results_screened", "episodes_found", "episodes_new"),
+        dates=("date_run",),
+        patterns=(("month", r"^\d{4}-\d{2}$", "month must look like YYYY-MM"),),
+        table_required=False,
+    ),
+    "sweep_episodes": TableSpec(
+        name="sweep_episodes",
+        id_prefix="swe",
+        columns=(
+            "id",
+            "date",
+            "date_precision",
+            "month_swept",
+            "query_id",
+            "release_id",
+            "new_to_record",
+            "n_released",
+            *_SOURCE,
+        ),
+        required=(
+            "id",
+            "date",
+            "date_precision",
+            "month_swept",
+            "query_id",
+            "release_id",
+            "new_to_record",
+            *_SOURCE[:3],
+        ),
+        counts=("n_released",),
+        categories=(("date_precision", DATE_PRECISIONS),),
+        booleans=("new_to_record",),
+        patterns=(("month_swept", r"^\d{4}-\d{2}$", "month_swept must look like YYYY-MM"),),
         table_required=False,
     ),
 }
