@@ -71,6 +71,9 @@ class CountrySettings:
     open_bargains : bool
         True where officials on both sides described prisoners-for-concessions deals openly:
         the benchmark cases for reading a null result.
+    has_counts : bool
+        False where no NGO publishes a dated count of political prisoners held (the record then
+        has no ``prisoner_counts`` table rather than arrest totals standing in for one).
     """
 
     key: str
@@ -81,6 +84,7 @@ class CountrySettings:
     start: str = "2014-01-01"
     end: str = "2026-12-31"
     open_bargains: bool = False
+    has_counts: bool = True
 
 
 COUNTRIES: dict[str, CountrySettings] = {

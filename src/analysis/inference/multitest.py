@@ -6,7 +6,13 @@ cross-correlation, ...). :func:`adjust` corrects a family of them at once via
 
 - ``"holm"`` controls the family-wise error rate (probability of at least one false rejection);
 - ``"fdr_bh"`` controls the false discovery rate (expected share of false rejections among
-  rejections), assuming independent or positively dependent tests.
+  rejections), assuming independent or positively dependent tests;
+- ``"fdr_by"`` (Benjamini-Yekutieli) controls it under any dependence.
+
+:func:`hierarchical_rule` is plan v3's one family-wise rule across countries: a stated order of
+stages (Venezuela's E2 first, then the benchmarks together), each tested by Holm at the full level
+only if every test of the stages before it was rejected (serial gatekeeping; Dmitrienko & Tamhane
+2007). It controls the family-wise error rate over all stages at ``alpha``.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis.results import TextResult
 
-__all__ = ["MultitestResult", "adjust"]
+__all__ = ["HierarchicalResult", "MultitestResult", "adjust", "hierarchical_rule"]
 
-_METHODS = ("holm", "fdr_bh")
+_METHODS = ("holm", "fdr_bh", "fdr_by")
 
 
 @dataclass(frozen=True, repr=False)
@@ -95,8 +101,9 @@ def adjust(
     pvalues : pandas.Series, pandas.DataFrame, mapping or array-like
         The raw p-values, each in [0, 1]. With a DataFrame, ``column`` names the p-value column
         (default ``"p_value"``); the row index labels the tests. A mapping gives label -> p-value.
-    method : {"holm", "fdr_bh"}, default "holm"
-        Holm step-down (family-wise error rate) or Benjamini–Hochberg (false discovery rate).
+    method : {"holm", "fdr_bh", "fdr_by"}, default "holm"
+        Holm step-down (family-wise error rate), Benjamini–Hochberg or Benjamini–Yekutieli
+        (false discovery rate; the latter under any dependence).
     alpha : float, default 0.05
         Level in (0, 1).
     column : str, optional
@@ -163,3 +170,95 @@ def adjust(
         n_tests=int(values.size),
         n_rejected=int(reject.sum()),
     )
+
+
+@dataclass(frozen=True, repr=False)
+class HierarchicalResult(TextResult):
+    """Decisions of :func:`hierarchical_rule`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per test: ``stage``, ``p_raw``, ``p_adjusted`` (Holm within its stage; NaN when
+        the stage was not reached), ``tested`` and ``reject``.
+    alpha : float
+    stages : list of list of str
+    """
+
+    table: pd.DataFrame
+    alpha: float
+    stages: list[list[str]]
+
+    def summary(self) -> str:
+        """One line per test."""
+        lines = [f"Hierarchical rule (serial gatekeeping, Holm within stages) at alpha "
+                 f"{self.alpha:g}"]  # fmt: skip
+        for label, r in self.table.iterrows():
+            adj = "not tested (gate closed)" if not r["tested"] else f"{r['p_adjusted']:.4f}"
+            verdict = "reject" if r["reject"] else "keep"
+            lines.append(f"  stage {r['stage']}  {label!s:<28} p {r['p_raw']:.4f}  adj {adj}  "
+                         f"{verdict}")  # fmt: skip
+        return "\n".join(lines)
+
+
+def hierarchical_rule(
+    stages: Any, pvalues: Mapping[str, float], alpha: float = 0.05
+) -> HierarchicalResult:
+    """Serial gatekeeping: stage ``k`` is tested (Holm, level ``alpha``) only if every test of
+    every earlier stage was rejected.
+
+    Parameters
+    ----------
+    stages : sequence of sequence of str
+        The order, e.g. ``[["venezuela"], ["belarus", "cuba", "nicaragua"]]``.
+    pvalues : mapping
+        Test label -> raw p-value; every label of ``stages`` must be present. A test that could
+        not run may be given ``nan``: it is never rejected, and it closes the gate.
+    alpha : float
+        Family-wise level.
+
+    Returns
+    -------
+    HierarchicalResult
+
+    Raises
+    ------
+    ValueError
+        For an empty stage, a label without a p-value, a label in two stages, or a p-value
+        outside [0, 1].
+    """
+    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise ValueError(f"alpha = {alpha!r} is not allowed; it must be a number in (0, 1)")
+    stages = [list(s) for s in stages]
+    seen: set[str] = set()
+    for k, s in enumerate(stages):
+        if not s:
+            raise ValueError(f"stages[{k}] is empty; every stage needs at least one test")
+        for label in s:
+            if label in seen:
+                raise ValueError(f"test {label!r} appears in more than one stage")
+            seen.add(label)
+            if label not in pvalues:
+                raise ValueError(f"test {label!r} of stages[{k}] has no p-value in pvalues")
+            p = pvalues[label]
+            if not (np.isnan(p) or 0 <= p <= 1):
+                raise ValueError(f"pvalues[{label!r}] = {p} is not allowed; it must be in [0, 1]")
+    rows = []
+    open_gate = True
+    for k, s in enumerate(stages):
+        p = np.array([float(pvalues[x]) for x in s])
+        if open_gate:
+            ok = np.isfinite(p)
+            adj = np.full(p.size, np.nan)
+            rej = np.zeros(p.size, dtype=bool)
+            if ok.any():
+                r, a, _, _ = multipletests(p[ok], alpha=float(alpha), method="holm")
+                adj[ok], rej[ok] = a, r
+            rows += [dict(label=x, stage=k + 1, p_raw=p[i], p_adjusted=adj[i], tested=True,
+                          reject=bool(rej[i])) for i, x in enumerate(s)]  # fmt: skip
+            open_gate = bool(rej.all())
+        else:
+            rows += [dict(label=x, stage=k + 1, p_raw=p[i], p_adjusted=np.nan, tested=False,
+                          reject=False) for i, x in enumerate(s)]  # fmt: skip
+    table = pd.DataFrame(rows).set_index("label")
+    return HierarchicalResult(table=table, alpha=float(alpha), stages=stages)

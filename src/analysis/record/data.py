@@ -70,7 +70,7 @@ EVENT_CLASSES: dict[str, str] = {
 }
 
 _ORDER = ("prisoner_counts", "releases", "sanctions", "diplomatic")
-_LINKED = ("release_nationalities",)
+_LINKED = ("release_nationalities", "sweeps", "sweep_episodes")
 
 
 @dataclass(frozen=True)
@@ -262,6 +262,8 @@ def _cross_problems(
                     "end_date must not be before date",
                 )
             )
+    if "date" not in frame.columns:
+        return out
     ids, dates = frame["id"], frame["date"]
     for i, (id_, date) in enumerate(zip(ids, dates, strict=True)):
         if isinstance(id_, str) and isinstance(date, str) and id_.count("-") >= 2:
@@ -329,7 +331,8 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     for c in spec.columns:
         if c not in (*spec.dates, *spec.counts, *spec.booleans) and c not in dict(spec.categories):
             out[c] = out[c].astype("string")
-    return out.sort_values(["date", "id"], kind="stable").reset_index(drop=True)
+    keys = ["date", "id"] if "date" in spec.columns else ["id"]
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def load_raw(
@@ -366,6 +369,10 @@ def load_raw(
         path = folder / spec.filename
         if not spec.table_required and not path.is_file():
             continue
+        if name == "prisoner_counts" and not path.is_file() and not _has_counts(country):
+            frames[name] = _typed(pd.DataFrame({c: pd.Series([], dtype=object)
+                                                for c in spec.columns}), spec)  # fmt: skip
+            continue
         frame, found = validate_file(path, spec)
         problems.extend(found)
         if frame is not None and not found:
@@ -377,9 +384,79 @@ def load_raw(
     return frames
 
 
+def _has_counts(country: str) -> bool:
+    """False for a country whose settings say no NGO publishes a count of political prisoners."""
+    try:
+        return country_settings(country).has_counts
+    except ValueError:
+        return True
+
+
+def _exchange_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:
+    """Exchange coding is consistent: releases name existing exchange events; a handover or
+    announced exchange describes a release (docs/curation_notes/exchange_coding.md)."""
+    out = []
+    roles = {}
+    for name in ("diplomatic", "sanctions"):
+        fr = frames[name]
+        for rid, role in zip(fr["id"], fr["exchange_role"], strict=True):
+            roles[rid] = role
+    dip = frames["diplomatic"]
+    for r in dip.itertuples(index=False):
+        role = r.exchange_role if isinstance(r.exchange_role, str) else ""
+        if role in ("handover", "announced_exchange") and r.describes_release is False:
+            out.append(Problem(f"{country}/diplomatic.csv", None, "describes_release", "false",
+                               f"row {r.id}: a {role} row must have "
+                               "describes_release = true"))  # fmt: skip
+    rel = frames["releases"]
+    for rid, ev in zip(rel["id"], rel["exchange_event_id"], strict=True):
+        if not (isinstance(ev, str) and ev):
+            continue
+        if ev not in roles:
+            rule = f"row {rid}: exchange_event_id must name an id in sanctions or diplomatic"
+            out.append(Problem(f"{country}/releases.csv", None, "exchange_event_id", ev, rule))
+        elif not isinstance(roles[ev], str) or roles[ev] not in ("handover", "announced_exchange"):
+            rule = (f"row {rid}: exchange_event_id must name a handover or announced_exchange "
+                    f"event ({ev} has exchange_role {roles[ev]!r})")  # fmt: skip
+            out.append(Problem(f"{country}/releases.csv", None, "exchange_event_id", ev, rule))
+    return out
+
+
+def _sweep_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:
+    """Sweep episodes name existing releases; a release the sweep found is flagged
+    ``sweep_found`` and a ``detection = sweep`` row was found by the sweep."""
+    rel = frames["releases"]
+    out = []
+    for r in rel.itertuples(index=False):
+        if isinstance(r.detection, str) and r.detection == "sweep" and r.sweep_found is not True:
+            out.append(Problem(f"{country}/releases.csv", None, "sweep_found",
+                               str(r.sweep_found), f"row {r.id}: a detection = sweep row must "
+                               "have sweep_found = true"))  # fmt: skip
+    if "sweep_episodes" not in frames:
+        return out
+    eps = frames["sweep_episodes"]
+    ids = set(rel["id"])
+    named = set(eps["release_id"])
+    for r in eps.itertuples(index=False):
+        if r.release_id not in ids:
+            rule = f"row {r.id}: release_id must name an id in releases"
+            out.append(Problem(f"{country}/sweep_episodes.csv", None, "release_id",
+                               r.release_id, rule))  # fmt: skip
+    for r in rel.itertuples(index=False):
+        if r.id in named and r.sweep_found is not True:
+            out.append(Problem(f"{country}/releases.csv", None, "sweep_found", str(r.sweep_found),
+                               f"row {r.id}: the sweep found it (sweep_episodes), so "
+                               "sweep_found must be true"))  # fmt: skip
+        if r.sweep_found is True and r.id not in named:
+            out.append(Problem(f"{country}/releases.csv", None, "sweep_found", "true",
+                               f"row {r.id}: sweep_found = true but no sweep_episodes row "
+                               "names it"))  # fmt: skip
+    return out
+
+
 def _link_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:
     known = set(frames["sanctions"]["id"]) | set(frames["diplomatic"]["id"])
-    out = []
+    out = _exchange_problems(frames, country) + _sweep_problems(frames, country)
     rel = frames["releases"]
     for rid, link in zip(rel["id"], rel["linked_event_id"], strict=True):
         if isinstance(link, str) and link and link not in known:
@@ -447,6 +524,7 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "event_class": dip["subtype"].map(EVENT_CLASSES),
             "describes_release": dip["describes_release"],
             "found_via": dip["found_via"],
+            "exchange_role": dip["exchange_role"],
             "counterparts": dip["counterparts"],
             "description": dip["description"],
             "source_name": dip["source_name"],
@@ -463,6 +541,7 @@ def event_calendar(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             "event_class": san["direction"].map(EVENT_CLASSES),
             "describes_release": pd.array([False] * len(san), dtype="boolean"),
             "found_via": "event_search",
+            "exchange_role": san["exchange_role"],
             "counterparts": san["counterparts"],
             "description": san["description"],
             "source_name": san["source_name"],
@@ -688,7 +767,7 @@ def load_processed(
             raise FileNotFoundError(f"{p} not found; build it with `make data`")
         out[name] = pd.read_parquet(p)
     if tables is None:
-        for name in ("release_nationalities", "flows"):
+        for name in ("release_nationalities", "flows", "sweeps", "sweep_episodes"):
             extra = folder / f"{name}.parquet"
             if extra.is_file():
                 out[name] = pd.read_parquet(extra)

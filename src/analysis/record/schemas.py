@@ -265,7 +265,13 @@ TABLES: dict[str, TableSpec] = {
             ("detection", DETECTIONS),
             ("occasion", OCCASIONS),
         ),
-        booleans=("foreigners_included", "high_value", _SECOND_HAND, "short_detention", "sweep_found"),
+        booleans=(
+            "foreigners_included",
+            "high_value",
+            _SECOND_HAND,
+            "short_detention",
+            "sweep_found",
+        ),
         optional=(
             "high_value",
             "detection",

@@ -1,0 +1,181 @@
+"""What the record misses: two-source capture-recapture of release episodes (issue #17).
+
+The calendar-blind sweep (``docs/curation_notes/sweep_protocol.md``) and the earlier routes (legacy
+rows, press and event searches) are two ways of finding the same release episodes. With ``n1``
+episodes found by the earlier routes, ``n2`` by the sweep and ``m`` by both, Chapman's
+nearly unbiased estimator of the total is
+
+    N = (n1 + 1)(n2 + 1) / (m + 1) - 1,
+    Var(N) = (n1 + 1)(n2 + 1)(n1 - m)(n2 - m) / ((m + 1)^2 (m + 2))
+
+(Chapman 1951; Seber 1982, section 3.1.1). The interval is Chao's (1987) log-normal interval for
+the number never found, ``f0 = N - r`` with ``r = n1 + n2 - m`` distinct episodes seen, which
+never falls below ``r``.
+
+Assumptions, and where they are likely to fail here:
+
+- **Independence of the routes.** Both routes search the same stored pages; large, well-reported
+  releases are easy for both (positive dependence), which biases ``N`` *down* (the record looks
+  more complete than it is). The earlier routes also searched periods of talks, which the sweep
+  does not: dependence that differs between talk and non-talk periods is exactly the selection the
+  sweep is meant to reveal.
+- **Closed population within a period.** Release episodes are fixed past events, so closure
+  holds within a period; heterogeneous catchability (small releases in provincial outlets) does
+  not, and also biases ``N`` down.
+- **Perfect matching.** An episode found by both routes must be matched (same day, same people);
+  a missed match inflates ``N``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.results import TextResult
+
+__all__ = ["CaptureRecapture", "chapman", "record_completeness"]
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} = {value!r} must be a non-negative whole number")
+    return int(value)
+
+
+def chapman(n1: int, n2: int, m: int, level: float = 0.95) -> dict[str, float]:
+    """Chapman's two-list estimate of a closed population, with Chao's log-normal interval.
+
+    Parameters
+    ----------
+    n1, n2 : int
+        Episodes found by list 1 and by list 2.
+    m : int
+        Episodes found by both (``m <= min(n1, n2)``).
+    level : float
+        Interval level.
+
+    Returns
+    -------
+    dict
+        ``n_hat``, ``se``, ``lo``, ``hi``, ``seen`` (distinct episodes), ``completeness_1``,
+        ``completeness_2`` and ``completeness_union`` (share of ``n_hat`` each list and both
+        together found).
+
+    Raises
+    ------
+    ValueError
+        For negative counts, ``m`` above ``n1`` or ``n2``, or a level outside (0, 1).
+    """
+    n1, n2, m = _count(n1, "n1"), _count(n2, "n2"), _count(m, "m")
+    if m > min(n1, n2):
+        raise ValueError(f"m = {m} (found by both) cannot exceed n1 = {n1} or n2 = {n2}")
+    if not 0 < level < 1:
+        raise ValueError(f"level = {level!r} must lie strictly between 0 and 1")
+    from scipy.stats import norm
+
+    seen = n1 + n2 - m
+    n_hat = (n1 + 1) * (n2 + 1) / (m + 1) - 1
+    var = (n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))
+    f0 = n_hat - seen
+    z = float(norm.ppf(0.5 + level / 2))
+    if f0 > 0 and var > 0:
+        c = float(np.exp(z * np.sqrt(np.log(1 + var / f0**2))))
+        lo, hi = seen + f0 / c, seen + f0 * c
+    else:
+        lo = hi = float(max(n_hat, seen))
+    frac = (lambda k: k / n_hat if n_hat > 0 else np.nan)  # noqa: E731
+    return dict(n_hat=float(n_hat), se=float(np.sqrt(var)), lo=float(lo), hi=float(hi),
+                seen=float(seen), completeness_1=frac(n1), completeness_2=frac(n2),
+                completeness_union=frac(seen))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CaptureRecapture(TextResult):
+    """Capture-recapture estimates of the number of release episodes, per period.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per period: ``n_earlier`` (list 1: found by the earlier routes), ``n_sweep``
+        (list 2), ``n_both``, ``n_hat`` [``lo``, ``hi``], ``se`` and the completeness of the
+        record before the sweep (``completeness_1``) and after it (``completeness_union``).
+    settings : dict
+        Country, level, months the sweep covered, the routes.
+    """
+
+    table: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """Plain-text table."""
+        lines = [f"Capture-recapture of release episodes -- {self.settings.get('country', '')} "
+                 "(Chapman; Chao log-normal interval)",
+                 f"{'period':<12}{'earlier':>8}{'sweep':>7}{'both':>6}{'N [CI]':>22}"
+                 f"{'complete before':>17}{'after':>7}"]  # fmt: skip
+        for r in self.table.itertuples(index=False):
+            ci = f"{r.n_hat:.0f} [{r.lo:.0f}, {r.hi:.0f}]"
+            lines.append(f"{r.period:<12}{r.n_earlier:>8}{r.n_sweep:>7}{r.n_both:>6}{ci:>22}"
+                         f"{r.completeness_1:>17.2f}{r.completeness_union:>7.2f}")  # fmt: skip
+        lines.append("Assumes independent routes and perfect matching; both likely fail in the "
+                     "direction of a record that looks more complete than it is.")  # fmt: skip
+        return "\n".join(lines)
+
+
+def record_completeness(
+    releases: pd.DataFrame,
+    periods: Sequence[tuple[str, Any, Any]] | None = None,
+    *,
+    swept_months: Sequence[str] | None = None,
+    level: float = 0.95,
+    country: str = "",
+) -> CaptureRecapture:
+    """Two-source capture-recapture of release episodes: earlier routes vs the sweep.
+
+    An episode is a release row. List 1 holds the rows found by the earlier routes (``detection``
+    other than ``sweep``); list 2 the rows the sweep found (``sweep_found = true``); a row in
+    both is counted once, in ``n_both``.
+
+    Parameters
+    ----------
+    releases : DataFrame
+        The ``releases`` table with ``detection`` and ``sweep_found``.
+    periods : sequence of (label, start, end), optional
+        Default 2014-2017, 2018-2021, 2022-2025 and all three together.
+    swept_months : sequence of "YYYY-MM", optional
+        Months the sweep covered (from ``sweeps.csv``); rows in other months are left out of both
+        lists, so that a month never swept does not count as a miss.
+    level : float
+        Interval level.
+    country : str
+        Label.
+    """
+    for col in ("detection", "sweep_found"):
+        if col not in releases:
+            raise ValueError(f"releases has no column {col!r}; capture-recapture needs it")
+    if periods is None:
+        periods = [("2014-2017", "2014-01-01", "2017-12-31"),
+                   ("2018-2021", "2018-01-01", "2021-12-31"),
+                   ("2022-2025", "2022-01-01", "2025-12-31"),
+                   ("2014-2025", "2014-01-01", "2025-12-31")]  # fmt: skip
+    rel = releases
+    if swept_months is not None:
+        rel = rel[rel["date"].dt.strftime("%Y-%m").isin(set(swept_months))]
+    sweep = rel["sweep_found"].astype("boolean").fillna(False).astype(bool)
+    earlier = rel["detection"].astype("string").fillna("legacy") != "sweep"
+    rows = []
+    for label, start, end in periods:
+        inside = (rel["date"] >= pd.Timestamp(start)) & (rel["date"] <= pd.Timestamp(end))
+        n1 = int((earlier & inside).sum())
+        n2 = int((sweep & inside).sum())
+        m = int((earlier & sweep & inside).sum())
+        rows.append({"period": label, "n_earlier": n1, "n_sweep": n2, "n_both": m,
+                     **chapman(n1, n2, m, level)})  # fmt: skip
+    return CaptureRecapture(
+        table=pd.DataFrame(rows),
+        settings=dict(country=country, level=level,
+                      swept_months=None if swept_months is None else len(set(swept_months))),
+    )  # fmt: skip

@@ -1,0 +1,167 @@
+"""E1 (documented exchanges) and E2 (timing beyond them) keep a handover apart from timing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.inference.completeness import chapman, record_completeness
+from analysis.inference.multitest import adjust, hierarchical_rule
+from analysis.timing.exchanges import documented_exchanges, timing_events, timing_releases
+
+
+def _frames() -> dict[str, pd.DataFrame]:
+    rel = pd.DataFrame(
+        {
+            "id": ["rel-20200105-1", "rel-20200301-1", "rel-20200601-1", "rel-20200601-2",
+                   "rel-20201224-1", "rel-20201001-1"],
+            "date": pd.to_datetime(["2020-01-05", "2020-03-01", "2020-06-01", "2020-06-01",
+                                    "2020-12-24", "2020-10-01"]),
+            "date_precision": ["day"] * 6,
+            "n_released": pd.array([6, 2, 10, 1, 30, 1], dtype="Int64"),
+            "mechanism": ["exile", "court_order", "pardon", "pardon", "pardon", "unknown"],
+            "exchange_event_id": pd.array(["dip-20200105-1", None, None, None, None, None],
+                                          dtype="string"),
+            "occasion": pd.array(["exchange", "court_decision", "unknown", "unknown", "holiday",
+                                  "unknown"], dtype="string"),
+            "short_detention": pd.array([False, False, False, False, False, True],
+                                        dtype="boolean"),
+            "sweep_found": pd.array([True, False, True, True, True, False], dtype="boolean"),
+        }
+    )  # fmt: skip
+    ev = pd.DataFrame(
+        {
+            "id": ["dip-20200105-1", "dip-20200228-1", "san-20200530-1"],
+            "date": pd.to_datetime(["2020-01-05", "2020-02-28", "2020-05-30"]),
+            "date_precision": ["day"] * 3,
+            "event_class": pd.array(["envoy_visit", "negotiation", "sanctions_relief"],
+                                    dtype="string"),
+            "describes_release": pd.array([True, False, False], dtype="boolean"),
+            "found_via": pd.array(["event_search"] * 3, dtype="string"),
+            "exchange_role": pd.array(["handover", "none", "none"], dtype="string"),
+            "source_url": ["https://a.example/1", "https://a.example/2", "https://a.example/3"],
+        }
+    )  # fmt: skip
+    rel["source_url"] = "https://r.example/" + rel["id"]
+    return {"releases": rel, "events": ev}
+
+
+CLASSES = ("negotiation", "envoy_visit", "agreement", "sanctions_relief")
+
+
+def test_planted_handover_in_e1_not_in_e2():
+    fr = _frames()
+    e1 = documented_exchanges(fr, seed=1)
+    row = e1.table.iloc[0]
+    # release days: 01-05, 03-01, 06-01, 10-01, 12-24 -> 5 days, 1 in an exchange
+    assert (row.release_days, row.exchange_days) == (5, 1)
+    assert row.share_days == pytest.approx(0.2)
+    assert row.share_days_lo < 0.2 < row.share_days_hi
+    # persons: largest figure per day 6, 2, 10, 1, 30 -> 6 / 49
+    assert row.share_persons == pytest.approx(6 / 49)
+    assert e1.exchanges["event_id"].tolist() == ["dip-20200105-1"]
+    assert e1.exchanges["event_date"].tolist() == ["2020-01-05"]
+    days = timing_releases(fr["releases"])
+    assert pd.Timestamp("2020-01-05") not in set(days["date"])
+    assert pd.Timestamp("2020-10-01") not in set(days["date"])  # short detention excluded
+    ev = timing_events(fr["events"], CLASSES)
+    assert "dip-20200105-1" not in set(ev["id"])  # the handover event is not an E2 event
+    assert set(ev["id"]) == {"dip-20200228-1", "san-20200530-1"}
+
+
+def test_release_moves_from_e1_to_e2_when_its_exchange_is_removed():
+    fr = _frames()
+    fr["releases"].loc[0, "exchange_event_id"] = pd.NA
+    e1 = documented_exchanges(fr, seed=1)
+    assert e1.table.iloc[0].exchange_days == 0
+    assert len(e1.exchanges) == 0
+    assert pd.Timestamp("2020-01-05") in set(timing_releases(fr["releases"])["date"])
+
+
+def test_e2_options_occasion_sweep_and_short_detention():
+    rel = _frames()["releases"]
+    assert len(timing_releases(rel)) == 3
+    assert len(timing_releases(rel, exclude_short_detention=False)) == 4
+    no_holiday = timing_releases(rel, exclude_occasions=("holiday",))
+    assert pd.Timestamp("2020-12-24") not in set(no_holiday["date"])
+    blind = timing_releases(rel, sweep_only=True)
+    assert set(blind["date"]) == {pd.Timestamp("2020-06-01"), pd.Timestamp("2020-12-24")}
+
+
+def test_e1_periods_and_bad_level():
+    fr = _frames()
+    e1 = documented_exchanges(fr, [("H1", "2020-01-01", "2020-06-30"),
+                                   ("H2", "2020-07-01", "2020-12-31")], seed=3)  # fmt: skip
+    assert e1.table["release_days"].tolist() == [3, 2]
+    assert e1.table["exchange_days"].tolist() == [1, 0]
+    assert "E1 documented exchanges" in e1.summary()
+    with pytest.raises(ValueError, match="level"):
+        documented_exchanges(fr, level=1.5)
+
+
+def test_chapman_known_value_and_interval():
+    r = chapman(50, 40, 20)
+    assert r["n_hat"] == pytest.approx(51 * 41 / 21 - 1)
+    var = 51 * 41 * 30 * 20 / (21**2 * 22)
+    assert r["se"] == pytest.approx(np.sqrt(var))
+    assert r["seen"] == 70
+    assert 70 <= r["lo"] < r["n_hat"] < r["hi"]
+    # every episode found by both lists: the estimate is the count seen
+    full = chapman(10, 10, 10)
+    assert full["n_hat"] == pytest.approx(10) and full["lo"] == full["hi"] == 10
+    with pytest.raises(ValueError, match="cannot exceed"):
+        chapman(5, 3, 4)
+    with pytest.raises(ValueError, match="non-negative"):
+        chapman(-1, 3, 0)
+
+
+def test_release_found_by_both_routes_counts_once():
+    rel = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "date": pd.to_datetime(["2015-01-01", "2015-02-01", "2015-03-01", "2015-04-01"]),
+            "detection": pd.array(["legacy", "press_search", "sweep", "legacy"], dtype="string"),
+            "sweep_found": pd.array([True, False, True, False], dtype="boolean"),
+        }
+    )
+    res = record_completeness(rel, [("all", "2014-01-01", "2025-12-31")])
+    row = res.table.iloc[0]
+    assert (row.n_earlier, row.n_sweep, row.n_both) == (3, 2, 1)
+    assert row.seen == 4  # the row found by both counts once
+    assert row.n_hat == pytest.approx(4 * 3 / 2 - 1)
+    out = record_completeness(rel, [("all", "2014-01-01", "2025-12-31")],
+                              swept_months=["2015-01", "2015-03"])  # fmt: skip
+    assert (out.table.iloc[0].n_earlier, out.table.iloc[0].n_sweep) == (1, 2)
+
+
+def test_hierarchical_rule_on_constructed_pvalues():
+    stages = [["venezuela"], ["belarus", "cuba", "nicaragua"]]
+    # gate open: stage 2 by Holm at 0.05 -> 0.01*3=0.03 reject, 0.02*2=0.04 reject, 0.04 reject
+    r = hierarchical_rule(stages, {"venezuela": 0.04, "belarus": 0.01, "cuba": 0.02,
+                                   "nicaragua": 0.04})  # fmt: skip
+    assert r.table["reject"].tolist() == [True, True, True, True]
+    # gate closed: nothing after Venezuela is tested, whatever its p-values
+    r = hierarchical_rule(stages, {"venezuela": 0.06, "belarus": 0.0001, "cuba": 0.0001,
+                                   "nicaragua": 0.0001})  # fmt: skip
+    assert r.table["reject"].tolist() == [False, False, False, False]
+    assert r.table["tested"].tolist() == [True, False, False, False]
+    # Holm inside the stage: 0.02*3 = 0.06 keeps belarus
+    r = hierarchical_rule(stages, {"venezuela": 0.001, "belarus": 0.02, "cuba": 0.5,
+                                   "nicaragua": 0.3})  # fmt: skip
+    assert r.table["reject"].tolist() == [True, False, False, False]
+    # a test that could not run closes the gate and is never rejected
+    r = hierarchical_rule([["a"], ["b"]], {"a": float("nan"), "b": 0.0})
+    assert r.table["reject"].tolist() == [False, False]
+    with pytest.raises(ValueError, match="no p-value"):
+        hierarchical_rule(stages, {"venezuela": 0.01})
+    with pytest.raises(ValueError, match="more than one stage"):
+        hierarchical_rule([["a"], ["a"]], {"a": 0.01})
+
+
+def test_benjamini_yekutieli_is_stricter_than_bh():
+    p = [0.001, 0.008, 0.039, 0.041, 0.042]
+    by = adjust(p, "fdr_by").p_adjusted.to_numpy()
+    bh = adjust(p, "fdr_bh").p_adjusted.to_numpy()
+    c = sum(1 / k for k in range(1, 6))
+    assert np.allclose(by, np.minimum(bh * c, 1))
