@@ -23,9 +23,9 @@ def _plan(**extra) -> PlanVersion:
     st = dict(window=7, direction="before", null="jitter", jitter_days=60, cluster_gap=3,
               stages=[["a"], ["b", "c"]])  # fmt: skip
     st.update(extra)
+    e2 = Hypothesis("E2", "timing beyond exchanges", "exchange_timing", CLASSES, st)
     return PlanVersion(version="test-v3", date="2026-12-02", start="2014-01-01",
-                       end="2025-12-31", tests=(Hypothesis("E2", "timing beyond exchanges",
-                                                           "exchange_timing", CLASSES, st),))  # fmt: skip
+                       end="2025-12-31", tests=(e2,))  # fmt: skip
 
 
 def _record(seed: int, planted: float = 0.0, n_rel: int = 60, n_ev: int = 50) -> dict:
@@ -36,7 +36,7 @@ def _record(seed: int, planted: float = 0.0, n_rel: int = 60, n_ev: int = 50) ->
     span = (hi - lo).days
     ev_days = np.sort(rng.choice(span, n_ev, replace=False))
     rel_days = rng.choice(span, n_rel, replace=False)
-    k = int(round(planted * n_rel))
+    k = round(planted * n_rel)
     rel_days[:k] = np.minimum(rng.choice(ev_days, k) + rng.integers(0, 4, k), span)
     rel_days = np.sort(np.unique(rel_days))
     ev_dates = lo + pd.to_timedelta(ev_days, "D")
@@ -124,8 +124,12 @@ def test_family_row_that_cannot_run_says_why():
 
 def test_robustness_rows():
     rob = e2_robustness(_record(9, planted=0.3), plan=_plan(), n_perturb=5, seed=1)
-    assert rob["row"].tolist()[:4] == ["E2 (primary)", "without holiday pardons",
-                                       "short detentions kept", "calendar-blind releases only"]  # fmt: skip
+    assert rob["row"].tolist()[:4] == [
+        "E2 (primary)",
+        "without holiday pardons",
+        "short detentions kept",
+        "calendar-blind releases only",
+    ]
     blind = rob.set_index("row").loc["calendar-blind releases only"]
     prim = rob.set_index("row").loc["E2 (primary)"]
     assert blind["release_days"] < prim["release_days"]
