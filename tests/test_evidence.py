@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.inference.evidence import (
+    confirm_test,
     e2_robustness,
     e2_test,
     exchange_family,
@@ -155,3 +156,47 @@ def test_placebo_shifts_rank_an_effect_at_the_top():
     assert (calm.table["pvalue"] < 0.05).mean() < 0.3
     with pytest.raises(ValueError, match="even"):
         placebo_shifts(_record(12), plan=_plan(), n_shifts=3)
+
+
+def _confirm_plan() -> PlanVersion:
+    st = dict(window=7, direction="before", null="jitter", cluster_gap=3, bin_rule="60-day bins")
+    e2 = Hypothesis("C", "pooled", "exchange_timing", CLASSES, st)
+    return PlanVersion(version="test-confirm", date="2026-12-02", start="2014-01-01",
+                       end="2025-12-31", tests=(e2,))  # fmt: skip
+
+
+def test_confirm_test_pools_by_convolution():
+    from analysis.inference.evidence import _cluster_table
+    from analysis.timing.exact import sum_distribution
+
+    plan = _confirm_plan()
+    a, b = _record(21), _record(22, planted=0.2)
+    res = confirm_test({"a": a, "b": b}, plan=plan, seed=1)
+    # the pooled null is the convolution of the two countries' exact nulls
+    ta, tb = (_cluster_table(x, plan, plan.tests[0], "60-day bins") for x in (a, b))
+    pa, pb = sum_distribution(ta[0]), sum_distribution(tb[0])
+    assert pa.step == pb.step == 1.0
+    pooled = np.convolve(pa.pmf, pb.pmf)
+    off = int(pa.offset + pb.offset)
+    k = int(res.hits) - off
+    assert res.pvalue == pytest.approx(pooled[max(k, 0):].sum(), rel=1e-9)
+    assert res.hits == res.countries["hits"].sum()
+    assert res.expected == pytest.approx(res.countries["expected"].sum())
+    # each country's secondary p equals the one-country exact coincidence test
+    single = e2_test(b, plan=plan, with_sensitivity=False)
+    assert res.countries.loc["b", "pvalue"] == pytest.approx(single["pvalue"], rel=1e-9)
+    assert res.ratio_ci[0] <= res.ratio <= res.ratio_ci[1]
+    assert res.confirmed == (res.pvalue < 0.05)
+    assert confirm_test({"a": a, "b": b}, plan=plan, seed=2).pvalue == res.pvalue
+
+
+def test_confirm_test_leaves_out_a_thin_country_and_detects_a_planted_effect():
+    plan = _confirm_plan()
+    thin = _record(23, n_rel=12)
+    res = confirm_test({"a": _record(24, planted=0.4), "thin": thin}, plan=plan)
+    assert "thin" in res.excluded and "fewer than 20" in res.excluded["thin"]
+    assert list(res.countries.index) == ["a"]
+    assert res.confirmed and res.pvalue < 0.001
+    assert np.isfinite(res.mde_ratio)
+    with pytest.raises(ValueError, match="no country is left"):
+        confirm_test({"thin": thin}, plan=plan)

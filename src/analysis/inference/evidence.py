@@ -25,7 +25,7 @@ import pandas as pd
 from analysis.inference.multitest import HierarchicalResult, hierarchical_rule
 from analysis.inference.plan import Hypothesis, PlanVersion, get_plan
 from analysis.results import TextResult
-from analysis.timing.calendar import to_days
+from analysis.timing.calendar import from_days, to_days
 from analysis.timing.coincidence import coincidence_test
 from analysis.timing.exchanges import (
     DocumentedExchanges,
@@ -38,9 +38,11 @@ from analysis.timing.sensitivity import sensitivity
 
 __all__ = [
     "E1_PERIODS",
+    "ConfirmResult",
     "ExchangeFamily",
     "PlaceboShifts",
     "PlantedPower",
+    "confirm_test",
     "e2_robustness",
     "e2_test",
     "exchange_family",
@@ -81,6 +83,19 @@ def _inputs(
     days = timing_releases(frames["releases"], start, end, **dict(release_options or {}))
     ev = timing_events(frames["events"], spec.classes, start, end)
     return days, ev
+
+
+def _settings(spec: Hypothesis, events: pd.DataFrame, start: Any, end: Any) -> dict[str, Any]:
+    """The coincidence-test keyword arguments of a plan's E2: window, direction, null,
+    cluster_gap, and the bins (``jitter_days``, or ``bins`` from the plan's ``bin_rule``, which
+    may follow the test's own event calendar, never the releases)."""
+    st = {k: spec.settings[k] for k in _TEST_KEYS if k in spec.settings}
+    if "bin_rule" in spec.settings:
+        from analysis.inference.calibration import bin_settings
+
+        st.pop("jitter_days", None)
+        st.update(bin_settings(spec.settings["bin_rule"], events["date"], start, end))
+    return st
 
 
 def _mde_text(x: float) -> str:
@@ -141,7 +156,7 @@ def e2_test(
         raise ValueError(f"no tested release day between {start} and {end}")
     if ev.empty:
         raise ValueError(f"no tested event ({', '.join(spec.classes)}) between {start} and {end}")
-    st = {k: spec.settings[k] for k in _TEST_KEYS if k in spec.settings}
+    st = _settings(spec, ev, start, end)
     res = coincidence_test(days["date"], ev["date"], n_surrogates=n_surrogates, seed=seed,
                            start=start, end=end, **st)  # fmt: skip
     n = len(days)
@@ -152,8 +167,9 @@ def e2_test(
         alpha_rule=alpha_rule, mde_rule=np.nan, mde_05=np.nan, power_observed=np.nan,
     )  # fmt: skip
     if with_sensitivity:
-        sens_kw = dict(direction=st["direction"], jitter_days=st["jitter_days"],
-                       cluster_gap=st["cluster_gap"], start=start, end=end, seed=seed)  # fmt: skip
+        sens_kw = dict(direction=st["direction"], cluster_gap=st["cluster_gap"], start=start,
+                       end=end, seed=seed)  # fmt: skip
+        sens_kw.update({k: st[k] for k in ("jitter_days", "bins") if k in st})
         s05 = sensitivity(days["date"], ev["date"], st["window"], alpha=0.05, **sens_kw)
         srule = s05
         if alpha_rule != 0.05:
@@ -369,7 +385,7 @@ def _perturbed(frames: Mapping[str, pd.DataFrame], pl: PlanVersion, spec: Hypoth
     days, ev = _inputs(frames, spec, pl.start, pl.end)
     if days.empty or ev.empty:
         return {"note": "not run: no tested releases or events"}
-    st = {k: spec.settings[k] for k in _TEST_KEYS if k in spec.settings}
+    st = _settings(spec, ev, pl.start, pl.end)
     rng = np.random.default_rng(seed)
     lo, hi = to_days([pl.start])[0], to_days([pl.end])[0]
     r0, e0 = to_days(days["date"]), to_days(ev["date"])
@@ -458,10 +474,10 @@ def planted_power(
         raise ValueError(f"shares {bad} must lie in (0, 1]")
     pl = _plan(plan)
     spec = _e2_spec(pl)
-    st = {k: spec.settings[k] for k in _TEST_KEYS if k in spec.settings}
     days, ev = _inputs(frames, spec, pl.start, pl.end)
     if days.empty or ev.empty:
         raise ValueError("no tested releases or events to plant an effect into")
+    st = _settings(spec, ev, pl.start, pl.end)
     lo, hi = int(to_days([pl.start])[0]), int(to_days([pl.end])[0])
     r0, e0 = to_days(days["date"]), to_days(ev["date"])
     labels = cluster_labels(r0, st.get("cluster_gap", 3))
@@ -563,12 +579,16 @@ def placebo_shifts(
                          f"{max_shift!r}")  # fmt: skip
     pl = _plan(plan)
     spec = _e2_spec(pl)
-    st = {k: spec.settings[k] for k in _TEST_KEYS if k in spec.settings}
     days, ev = _inputs(frames, spec, pl.start, pl.end)
     if days.empty or ev.empty:
         raise ValueError("no tested releases or events to shift")
     lo, hi = int(to_days([pl.start])[0]), int(to_days([pl.end])[0])
     span = hi - lo + 1
+
+    def settings_for(event_days: np.ndarray) -> dict[str, Any]:
+        # bins that follow the event calendar follow the shifted calendar too
+        return _settings(spec, pd.DataFrame({"date": from_days(np.sort(event_days))}), lo, hi)
+
     r0, e0 = to_days(days["date"]), to_days(ev["date"])
     pos = np.unique(np.linspace(min_shift, max_shift, n_shifts // 2).round().astype(int))
     shifts = np.concatenate([-pos[::-1], pos])
@@ -577,12 +597,201 @@ def placebo_shifts(
     for s in shifts:
         e = lo + (e0 - lo + s) % span
         res = coincidence_test(r0, e, start=lo, end=hi, n_surrogates=999, n_bootstrap=0,
-                               seed=int(rng.integers(2**31)), **st)  # fmt: skip
+                               seed=int(rng.integers(2**31)), **settings_for(e))  # fmt: skip
         rows.append({"shift_days": int(s), "ratio": res.ratio, "pvalue": res.pvalue})
     table = pd.DataFrame(rows)
     obs = coincidence_test(r0, e0, start=lo, end=hi, n_surrogates=999, n_bootstrap=0,
-                           seed=seed, **st).ratio  # fmt: skip
+                           seed=seed, **settings_for(e0)).ratio  # fmt: skip
     rank = float((table["ratio"] >= obs - 1e-12).mean())
     return PlaceboShifts(table=table, observed_ratio=float(obs), rank=rank,
                          settings=dict(country=country, plan=pl.version, min_shift=min_shift,
                                        max_shift=max_shift, n_shifts=len(shifts)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConfirmResult(TextResult):
+    """The registered out-of-sample test (plan v3-confirm): pooled hits over countries.
+
+    Attributes
+    ----------
+    hits, expected, ratio : float
+        Total hits over the countries in the test, their exact null mean and the pooled ratio.
+    ratio_ci : tuple of float
+        Cluster-bootstrap 95 % interval of the pooled ratio (clusters resampled within each
+        country; seeded).
+    pvalue : float
+        Exact one-sided p-value: the null of the total is the convolution of every country's
+        cluster distributions.
+    pvalue_method : str
+    mde_share, mde_ratio : float
+        Minimum detectable effect at 0.05 and 80 % power (exact).
+    countries : DataFrame
+        Secondary rows, one per country in the test: release days, events, hits, expected,
+        ratio, exact p and MDE.
+    excluded : dict
+        Country -> why it was left out (e.g. fewer than 20 day-dated release episodes).
+    confirmed : bool
+        ``pvalue < alpha`` (the registered decision).
+    settings : dict
+    """
+
+    hits: float
+    expected: float
+    ratio: float
+    ratio_ci: tuple[float, float]
+    pvalue: float
+    pvalue_method: str
+    mde_share: float
+    mde_ratio: float
+    countries: pd.DataFrame
+    excluded: dict[str, str]
+    confirmed: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """The confirmatory line, then the secondary rows."""
+        lo, hi = self.ratio_ci
+        verdict = "CONFIRMED out of sample" if self.confirmed else "not confirmed"
+        lines = [f"Plan {self.settings.get('plan')} -- registered confirmatory test "
+                 f"({', '.join(self.countries.index)})",
+                 f"  pooled hits {self.hits:.0f}, expected {self.expected:.2f}, ratio "
+                 f"{self.ratio:.2f} [{lo:.2f}, {hi:.2f}]",
+                 f"  p (exact, one-sided) {self.pvalue:.4f} -> {verdict} at "
+                 f"{self.settings.get('alpha')}",
+                 f"  MDE at 0.05: ratio {_mde_text(self.mde_ratio)} "
+                 f"(share of clusters {self.mde_share:.2f})",
+                 "  secondary, per country:"]  # fmt: skip
+        for c, r in self.countries.iterrows():
+            lines.append(f"    {c:<11} days {r['release_days']:>3.0f} events {r['events']:>3.0f} "
+                         f"hits {r['hits']:>3.0f} exp {r['expected']:>5.2f} ratio "
+                         f"{r['ratio']:>5.2f} p {r['pvalue']:.4f} "
+                         f"MDE {_mde_text(r['mde_ratio'])}")  # fmt: skip
+        for c, why in self.excluded.items():
+            lines.append(f"    {c:<11} left out: {why}")
+        return "\n".join(lines)
+
+
+def _cluster_table(
+    frames: Mapping[str, pd.DataFrame], pl: PlanVersion, spec: Hypothesis, bin_rule: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """One country's exact jitter table, its clusters' observed contributions and null means."""
+    from analysis.inference.calibration import bin_settings
+    from analysis.timing.coincidence import hit_values
+    from analysis.timing.exact import jitter_table
+
+    st = spec.settings
+    days, ev = _inputs(frames, spec, pl.start, pl.end)
+    if days.empty or ev.empty:
+        raise ValueError("no tested release day or no tested event")
+    s, e = int(to_days([pl.start])[0]), int(to_days([pl.end])[0])
+    r, evd = to_days(days["date"]), to_days(ev["date"])
+    h = hit_values(evd, s, e, st["window"], st["direction"])
+    bs = bin_settings(bin_rule, ev["date"], pl.start, pl.end)
+    values, labels = jitter_table(h, r, s, e, bs.get("jitter_days", 1), st["cluster_gap"],
+                                  bins=bs.get("bins"))  # fmt: skip
+    obs = np.bincount(labels, weights=h[r - s], minlength=values.shape[0])
+    mean = np.nanmean(values, axis=1)
+    return values, obs, mean, len(days), len(ev)
+
+
+def _stack(tables: Sequence[np.ndarray]) -> np.ndarray:
+    width = max(t.shape[1] for t in tables)
+    return np.vstack([np.pad(t, ((0, 0), (0, width - t.shape[1])), constant_values=np.nan)
+                      for t in tables])  # fmt: skip
+
+
+def confirm_test(
+    frames_by_country: Mapping[str, Mapping[str, pd.DataFrame]],
+    *,
+    plan: str | PlanVersion = "v3-confirm",
+    bin_rule: Any = None,
+    min_release_episodes: int = 20,
+    n_boot: int = 2000,
+    seed: int | None = 0,
+) -> ConfirmResult:
+    """The registered out-of-sample test of plan v3-confirm (issue #18), exactly as written.
+
+    Statistic: the total number of hits (a tested release day with a tested event 0-7 days
+    before it) over the countries in the test. Null: interval jitter of release clusters within
+    the bins of ``bin_rule``, independently in every country, so the null of the total is the
+    convolution of all countries' cluster distributions (exact, one-sided). A country with fewer
+    than ``min_release_episodes`` day-dated release episodes in the period is left out.
+
+    Parameters
+    ----------
+    frames_by_country : mapping
+        Country -> frames (``releases``, ``events``).
+    plan : str or PlanVersion
+        Default ``"v3-confirm"``.
+    bin_rule : str or dict, optional
+        Default the plan's ``bin_rule`` setting (plan v3's surge calibration).
+    min_release_episodes : int
+        The registration's threshold (20).
+    n_boot : int
+        Bootstrap replicates of the pooled ratio's interval.
+    seed : int or None
+        Seed of the bootstrap only; the p-value and the MDE are exact.
+
+    Raises
+    ------
+    ValueError
+        When no country is left in the test.
+    """
+    from analysis.timing.exact import exact_mde, sum_distribution
+
+    pl = _plan(plan)
+    spec = _e2_spec(pl)
+    rule = bin_rule if bin_rule is not None else spec.settings["bin_rule"]
+    excluded: dict[str, str] = {}
+    parts: dict[str, tuple] = {}
+    for c, fr in frames_by_country.items():
+        rel = fr["releases"]
+        inside = (rel["date"] >= pd.Timestamp(pl.start)) & (rel["date"] <= pd.Timestamp(pl.end))
+        n_day = int(((rel["date_precision"] == "day") & inside).sum())
+        if n_day < min_release_episodes:
+            excluded[c] = (f"{n_day} day-dated release episodes at the freeze, fewer than "
+                           f"{min_release_episodes}")  # fmt: skip
+            continue
+        try:
+            parts[c] = _cluster_table(fr, pl, spec, rule)
+        except ValueError as exc:
+            excluded[c] = str(exc)
+    if not parts:
+        raise ValueError("no country is left in the test: " +
+                         "; ".join(f"{c}: {w}" for c, w in excluded.items()))  # fmt: skip
+    rows = {}
+    for c, (values, obs, mean, n_days, n_ev) in parts.items():
+        dist = sum_distribution(values)
+        share, mde = exact_mde(values, 0.05)
+        exp_c = float(np.nansum(mean))
+        hits = float(obs.sum())
+        rows[c] = dict(release_days=n_days, events=n_ev, hits=hits, expected=exp_c,
+                       ratio=hits / exp_c if exp_c > 0 else np.nan, pvalue=dist.sf(hits),
+                       mde_share=share, mde_ratio=mde)  # fmt: skip
+    stacked = _stack([p[0] for p in parts.values()])
+    total = float(sum(p[1].sum() for p in parts.values()))
+    expected = float(sum(np.nansum(p[2]) for p in parts.values()))
+    dist = sum_distribution(stacked)
+    pvalue = dist.sf(total)
+    share, mde = exact_mde(stacked, 0.05)
+    rng = np.random.default_rng(seed)
+    boots = np.zeros(n_boot)
+    for b in range(n_boot):
+        num = den = 0.0
+        for _, obs, mean, _, _ in parts.values():
+            idx = rng.integers(0, obs.size, obs.size)
+            num += obs[idx].sum()
+            den += np.nansum(mean[idx])
+        boots[b] = num / den if den > 0 else np.nan
+    ci = (float(np.nanquantile(boots, 0.025)), float(np.nanquantile(boots, 0.975)))
+    return ConfirmResult(
+        hits=total, expected=expected, ratio=total / expected if expected > 0 else np.nan,
+        ratio_ci=ci, pvalue=float(pvalue),
+        pvalue_method="exact" if dist.exact else "exact bound",
+        mde_share=float(share), mde_ratio=float(mde),
+        countries=pd.DataFrame.from_dict(rows, orient="index").rename_axis("country"),
+        excluded=excluded, confirmed=bool(pvalue < pl.alpha),
+        settings=dict(plan=pl.version, plan_date=pl.date, alpha=pl.alpha, bin_rule=rule,
+                      start=pl.start, end=pl.end, n_boot=n_boot, seed=seed,
+                      min_release_episodes=min_release_episodes, test=dict(spec.settings)),
+    )  # fmt: skip
