@@ -620,6 +620,8 @@ def ngo_flows(prisoner_counts: pd.DataFrame) -> pd.DataFrame:
         for _, g in sub.groupby(["reported_by", "period_start"], sort=True):
             rows.extend(_flow_rows(g, measure))
     out = pd.DataFrame(rows, columns=cols[:5] + cols[6:])
+    for c in ("period_start", "period_end"):  # typed even when there is no flow at all
+        out[c] = pd.to_datetime(out[c])
     out["days"] = (out["period_end"] - out["period_start"]).dt.days.astype("int64") + 1
     out = out[cols].astype({"id": "string", "reported_by": "string", "measure": "string",
                             "derivation": "string"})  # fmt: skip
