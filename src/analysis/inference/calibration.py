@@ -40,13 +40,13 @@ __all__ = [
     "BIN_SIZE_SCENARIOS",
     "FRACTIONS",
     "BinChoice",
+    "PlanCalibration",
     "bin_choice_path",
     "bin_settings",
-    "choose_bins",
-    "load_bin_choice",
-    "PlanCalibration",
     "calibrate_plan",
     "calibration_path",
+    "choose_bins",
+    "load_bin_choice",
     "load_calibration",
     "main",
     "record_shape",
@@ -244,7 +244,9 @@ BIN_SIZE_SCENARIOS: tuple[str, ...] = (
 BIN_FRACTIONS: tuple[float, ...] = (0.1, 0.2, 0.3)
 
 
-def bin_settings(rule: str | dict[str, Any], events: Any, start: Any, end: Any) -> dict[str, Any]:
+def bin_settings(
+    rule: str | dict[str, Any], events: Any, start: Any, end: Any, *, segments: Any = None
+) -> dict[str, Any]:
     """Keyword arguments of :func:`analysis.timing.coincidence.coincidence_test` for a bin rule.
 
     Parameters
@@ -255,6 +257,8 @@ def bin_settings(rule: str | dict[str, Any], events: Any, start: Any, end: Any) 
         The test's own event calendar (change-point bins follow it; never the releases).
     start, end : date-like
         Observation period.
+    segments : array-like of int, optional
+        Change points already found (:func:`analysis.timing.nulls.change_points`).
 
     Returns
     -------
@@ -269,7 +273,8 @@ def bin_settings(rule: str | dict[str, Any], events: Any, start: Any, end: Any) 
         return {"jitter_days": int(spec["jitter_days"])}
     s, e = to_day(start, name="start"), to_day(end, name="end")
     ev = to_days(events, name="events") if len(events) else np.zeros(0, dtype=np.int64)
-    bins = change_point_bins(ev, s, e, min_days=spec["min_days"], max_days=spec["max_days"])
+    bins = change_point_bins(ev, s, e, min_days=spec["min_days"], max_days=spec["max_days"],
+                             segments=segments)  # fmt: skip
     return {"bins": bins}
 
 
@@ -277,6 +282,7 @@ def _bins_rep(job: tuple[Any, ...], ss: np.random.SeedSequence) -> list[tuple[An
     """One replication: every scenario simulated once, every candidate tested on it (exact)."""
     from analysis.inference.simulate import simulate
     from analysis.timing.coincidence import coincidence_test
+    from analysis.timing.nulls import change_points
 
     rep, hid, st, shape, scenarios, candidates = job
     out = []
@@ -286,8 +292,14 @@ def _bins_rep(job: tuple[Any, ...], ss: np.random.SeedSequence) -> list[tuple[An
             side = "after" if st["direction"] == "before" else "before"
             kw.update(fraction=frac, plant_side=side, lag_min=0, lag_max=st["window"])
         d = simulate(sc, seed=sc_ss, **kw)
+        seg: dict[int, np.ndarray] = {}  # change points once per series and min_days
         for name in candidates:
-            bs = bin_settings(name, d.events, d.start, d.end)
+            spec = BIN_CANDIDATES[name]
+            if spec.get("change_point") and spec["min_days"] not in seg:
+                seg[spec["min_days"]] = change_points(d.events, d.start, d.end,
+                                                      min_days=spec["min_days"])  # fmt: skip
+            bs = bin_settings(name, d.events, d.start, d.end,
+                              segments=seg.get(spec.get("min_days", 0)))  # fmt: skip
             p = coincidence_test(d.releases, d.events, st["window"], direction=st["direction"],
                                  null="jitter", cluster_gap=st["cluster_gap"], start=d.start,
                                  end=d.end, n_bootstrap=0, **bs).pvalue  # fmt: skip

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.inference.plan import PlanVersion, get_plan
