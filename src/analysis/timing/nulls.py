@@ -42,6 +42,7 @@ __all__ = [
     "NULLS",
     "NULL_ASSUMPTIONS",
     "change_point_bins",
+    "change_points",
     "check_bins",
     "circular_shift_surrogates",
     "cluster_labels",
@@ -293,17 +294,60 @@ def check_bins(bins: Any, start: int, end: int) -> np.ndarray:
     return b
 
 
+def change_points(
+    events: Any, start: int, end: int, *, min_days: int = 30, penalty: float | None = None
+) -> np.ndarray:
+    """Where the event rate changes: segment boundaries of the event calendar.
+
+    Optimal partitioning (exact dynamic programming over candidate boundaries every
+    ``min_days // 2`` days) of the daily event counts into segments of constant Poisson rate,
+    each at least ``min_days`` long, with a penalty per segment (default ``2 log T``, BIC-like).
+
+    Returns
+    -------
+    numpy.ndarray
+        Day numbers of the segment starts plus ``end + 1`` (so ``len - 1`` segments).
+    """
+    n_days = _check_period(start, end)
+    if isinstance(min_days, bool) or not isinstance(min_days, (int, np.integer)) or min_days < 1:
+        raise ValueError(f"min_days = {min_days!r} must be an int >= 1")
+    ev = _as_days(events, start, end, "events") - start
+    counts = np.bincount(ev, minlength=n_days).astype(float)
+    pen = 2.0 * np.log(n_days) if penalty is None else float(penalty)
+    step = max(1, int(min_days) // 2)
+    grid = np.unique(np.append(np.arange(0, n_days, step), n_days))
+    csum = np.concatenate([[0.0], np.cumsum(counts)])
+    m = grid.size
+    length = grid[None, :] - grid[:, None]  # [i, j]: segment grid[i] .. grid[j] - 1
+    k = csum[grid][None, :] - csum[grid][:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = np.where((k > 0) & (length > 0), k * np.log(k / np.maximum(length, 1)) - k, 0.0)
+    cost = -2.0 * ll + pen
+    allowed = length >= min(int(min_days), n_days)
+    allowed[0, m - 1] = True  # a single segment is always allowed
+    cost = np.where(allowed & (length > 0), cost, np.inf)
+    best = np.full(m, np.inf)
+    best[0] = 0.0
+    prev = np.zeros(m, dtype=np.int64)
+    for jj in range(1, m):
+        c = best[:jj] + cost[:jj, jj]
+        a = int(np.argmin(c))
+        best[jj], prev[jj] = c[a], a
+    cuts = [m - 1]
+    while cuts[-1] != 0:
+        cuts.append(int(prev[cuts[-1]]))
+    return start + grid[np.array(cuts[::-1])]
+
+
 def change_point_bins(
     events: Any, start: int, end: int, *, min_days: int = 30, max_days: int = 90,
-    penalty: float | None = None,
+    penalty: float | None = None, segments: Any = None,
 ) -> np.ndarray:  # fmt: skip
     """Bins split where the event rate changes, then cut to at most ``max_days`` days.
 
-    Change points of the event calendar: optimal partitioning (exact dynamic programming) of the
-    daily event counts into segments of constant Poisson rate, each at least ``min_days`` long,
-    with a BIC-type penalty per segment (default ``2 log T``). Each segment is then cut into
-    pieces of (almost) equal width of at most ``max_days`` days. Uses the event calendar only,
-    never the releases.
+    The change points of the event calendar (:func:`change_points`) split the period into
+    segments of constant event rate; each segment is cut into pieces of (almost) equal width of
+    at most ``max_days`` days. Uses the event calendar only, never the releases.
 
     Parameters
     ----------
@@ -315,50 +359,26 @@ def change_point_bins(
         Shortest segment between change points; widest bin.
     penalty : float, optional
         Penalty per extra segment (default ``2 * log(T)``).
+    segments : array-like of int, optional
+        Segment boundaries already computed by :func:`change_points` (skips the search).
 
     Returns
     -------
     numpy.ndarray
         First day of every bin (``bins`` of :func:`jitter_ranges`).
     """
-    n_days = _check_period(start, end)
-    if min_days < 1 or max_days < 1:
-        raise ValueError("min_days and max_days must be >= 1")
-    ev = _as_days(events, start, end, "events") - start
-    counts = np.bincount(ev, minlength=n_days).astype(float)
-    pen = 2.0 * np.log(n_days) if penalty is None else float(penalty)
-    # candidate change points on a coarse grid of min_days keeps the DP small and exact on it
-    step = max(1, min_days // 2)
-    grid = np.unique(np.append(np.arange(0, n_days, step), n_days))
-    csum = np.concatenate([[0.0], np.cumsum(counts)])
-    m = grid.size
-    best = np.full(m, np.inf)
-    best[0] = 0.0
-    prev = np.zeros(m, dtype=np.int64)
-    for j in range(1, m):
-        i = np.arange(j)
-        length = grid[j] - grid[i]
-        ok = length >= min(min_days, grid[j])
-        if j == m - 1:
-            ok |= i == 0
-        i, length = i[ok], length[ok]
-        if i.size == 0:
-            continue
-        k = csum[grid[j]] - csum[grid[i]]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ll = np.where(k > 0, k * np.log(k / length) - k, 0.0)
-        cost = best[i] - 2.0 * ll + pen
-        a = int(np.argmin(cost))
-        best[j], prev[j] = cost[a], i[a]
-    cuts = [m - 1]
-    while cuts[-1] != 0:
-        cuts.append(int(prev[cuts[-1]]))
-    seg = grid[np.array(cuts[::-1])]
-    edges = []
+    if isinstance(max_days, bool) or not isinstance(max_days, (int, np.integer)) or max_days < 1:
+        raise ValueError(f"max_days = {max_days!r} must be an int >= 1")
+    seg = (
+        change_points(events, start, end, min_days=min_days, penalty=penalty)
+        if segments is None
+        else np.asarray(segments, dtype=np.int64)
+    )
+    edges: list[int] = []
     for a, b in itertools.pairwise(seg):
         n_pieces = int(np.ceil((b - a) / max_days))
         edges += list(a + np.floor(np.arange(n_pieces) * (b - a) / n_pieces).astype(np.int64))
-    return start + np.unique(np.asarray(edges, dtype=np.int64))
+    return np.unique(np.asarray(edges, dtype=np.int64))
 
 
 def jitter_surrogates(
