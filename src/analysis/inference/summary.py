@@ -27,7 +27,7 @@ __all__ = ["PRIMARY_TESTS", "PrimaryTests", "answer_html", "primary_tests"]
 
 #: The current plan's primary family as flat dictionaries (``docs/analysis_plan.md``). Every entry
 #: names its test settings explicitly: ``coincidence_test(releases, events, **settings)``.
-PRIMARY_TESTS: tuple[dict[str, Any], ...] = tuple(t.as_dict() for t in get_plan().tests)
+PRIMARY_TESTS: tuple[dict[str, Any], ...] = tuple(t.as_dict() for t in get_plan("v2").tests)
 
 
 @dataclass(frozen=True, eq=False)
