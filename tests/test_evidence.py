@@ -200,3 +200,18 @@ def test_confirm_test_leaves_out_a_thin_country_and_detects_a_planted_effect():
     assert np.isfinite(res.mde_ratio)
     with pytest.raises(ValueError, match="no country is left"):
         confirm_test({"thin": thin}, plan=plan)
+
+
+def test_confirm_answer_in_words():
+    from analysis.inference.evidence import confirm_answer_html
+    from analysis.results import NotRun
+    from analysis.timing.exchanges import documented_exchanges
+
+    rec = _record(31)
+    e1 = {"a": documented_exchanges(rec, seed=0, country="a")}
+    res = confirm_test({"a": _record(24, planted=0.4)}, plan=_confirm_plan())
+    page = confirm_answer_html(res, e1)
+    assert "<b>confirmed</b>" in page and "exact p" in page and "A 1 of" in page
+    why = "no country is left in the test: a: 7 day-dated release episodes, fewer than 20"
+    page = confirm_answer_html(NotRun("registered test", why), e1)
+    assert "did not run" in page and "fewer than 20" in page

@@ -42,6 +42,7 @@ __all__ = [
     "ExchangeFamily",
     "PlaceboShifts",
     "PlantedPower",
+    "confirm_answer_html",
     "confirm_test",
     "e2_robustness",
     "e2_test",
@@ -99,7 +100,9 @@ def _settings(spec: Hypothesis, events: pd.DataFrame, start: Any, end: Any) -> d
 
 
 def _mde_text(x: float) -> str:
-    return "–" if not np.isfinite(x) else f"{x:.2f}×"
+    if pd.isna(x):
+        return "–"
+    return "not reached" if not np.isfinite(x) else f"{x:.2f}×"
 
 
 def e2_test(
@@ -795,3 +798,45 @@ def confirm_test(
                       start=pl.start, end=pl.end, n_boot=n_boot, seed=seed,
                       min_release_episodes=min_release_episodes, test=dict(spec.settings)),
     )  # fmt: skip
+
+
+def confirm_answer_html(result: Any, e1: Mapping[str, DocumentedExchanges] | None = None) -> str:
+    """The out-of-sample answer in words: the registered test's result, or why it did not run,
+    then E1 per country.
+
+    Parameters
+    ----------
+    result : ConfirmResult or NotRun
+        :func:`confirm_test`'s result, or the :class:`analysis.results.NotRun` it gave.
+    e1 : mapping, optional
+        Country -> :class:`DocumentedExchanges` (whole sample).
+    """
+    import html
+
+    head = "<b>Out of sample (plan v3-confirm, registered in issue #18; notebook 11).</b> "
+    if isinstance(result, ConfirmResult):
+        lo, hi = result.ratio_ci
+        verdict = "<b>confirmed</b>" if result.confirmed else "<b>not confirmed</b>"
+        text = (f"Timing beyond documented exchanges is {verdict} out of sample: "
+                f"{result.hits:.0f} hits against {result.expected:.1f} expected over "
+                f"{', '.join(map(str, result.countries.index))}; pooled ratio "
+                f"{result.ratio:.2f} [{lo:.2f}, {hi:.2f}], exact p {result.pvalue:.3f} "
+                f"(the test could have detected a ratio of {_mde_text(result.mde_ratio)} "
+                "at 0.05).")  # fmt: skip
+        if result.excluded:
+            text += " Left out: " + "; ".join(f"{c} ({w})" for c, w in result.excluded.items())
+    else:
+        text = ("The registered test <b>did not run</b>: " + html.escape(str(result.reason)) +
+                ". This is the registration's own rule, applied to the records as frozen; it says "
+                "nothing either way about timing in these countries.")  # fmt: skip
+    parts = [f"<p>{head}{text}</p>"]
+    if e1:
+        bits = []
+        for c, r in e1.items():
+            t = r.table.iloc[0]
+            share = "–" if not np.isfinite(t["share_days"]) else f"{100 * t['share_days']:.0f} %"
+            bits.append(f"{html.escape(str(c).capitalize())} {t['exchange_days']} of "
+                        f"{t['release_days']} release days ({share})")  # fmt: skip
+        parts.append("<p>E1, documented exchanges (direct evidence, no timing test): "
+                     + "; ".join(bits) + ".</p>")  # fmt: skip
+    return "\n".join(parts)
