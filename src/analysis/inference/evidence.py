@@ -306,6 +306,19 @@ def exchange_family(
                                         test=dict(spec.settings)))  # fmt: skip
 
 
+def _reach(r: Any) -> str:
+    """What an E2 row could have detected, in words (MDE at the rule's level and at 0.05)."""
+    def one(x: float, level: str) -> str:
+        if pd.isna(x) or np.isfinite(x):
+            return f"a ratio of {_mde_text(x)} {level}"
+        return f"no effect the record allows {level} (80 % power is not reached)"
+
+    rule = one(r["mde_rule"], "at the rule's level")
+    return (f"The test could have detected {rule} "
+            f"({r['alpha_rule']:.3g}) and {one(r['mde_05'], 'at 0.05')}; power at the observed "
+            f"effect {r['power_observed']:.2f}.")  # fmt: skip
+
+
 def family_answer_html(res: ExchangeFamily, lead: str = "venezuela") -> str:
     """The report index's lead: E1 and E2 for ``lead`` in words, then the other countries."""
     import html
@@ -332,10 +345,7 @@ def family_answer_html(res: ExchangeFamily, lead: str = "venezuela") -> str:
                   f"release days follow a non-exchange event within a week, against "
                   f"{r['expected']:.1f} expected; ratio {r['ratio']:.2f} "
                   f"[{r['ratio_lo']:.2f}, {r['ratio_hi']:.2f}], exact p {r['pvalue']:.3f} "
-                  f"(null: release clusters jittered within their bins). The test could have "
-                  f"detected a ratio of {_mde_text(r['mde_rule'])} at the rule's level "
-                  f"({r['alpha_rule']:.3g}), {_mde_text(r['mde_05'])} at 0.05; power at the "
-                  f"observed effect {r['power_observed']:.2f}.")  # fmt: skip
+                  f"(null: release clusters jittered within their bins). {_reach(r)}")  # fmt: skip
         parts.append(f"<p><b>{name}.</b> {e1} {e2}</p>")
     parts.append("<p>Plan v3, serial gatekeeping at 0.05 (Venezuela first, then the benchmarks "
                  "by Holm). Everything else in this report is exploratory. Association in time, "
