@@ -394,3 +394,30 @@ def test_bin_choice_rule() -> None:
     cp = bin_settings("change-point bins, at most 30 d", [5, 6], 0, 99)
     assert cp["bins"][0] == 0
     assert set(BIN_CANDIDATES) >= {"30-day bins", "60-day bins", "90-day bins"}
+
+
+def test_primary_family_rows_carry_both_mdes_and_intervals(frames) -> None:
+    from dataclasses import replace
+
+    from analysis.inference.calibration import V3_BINS
+    from analysis.inference.plan import Hypothesis, get_plan
+    from analysis.inference.summary import answer_html, primary_tests
+
+    v2 = get_plan("v2")
+    h1 = v2.test("H1")
+    st = {k: v for k, v in h1.settings.items() if k != "jitter_days"}
+    plan = replace(v2, version="test-v3", tests=(
+        Hypothesis("H1", h1.label, "coincidence", h1.classes, dict(st, bin_rule=V3_BINS)),
+        v2.test("H2"),
+    ))  # fmt: skip
+    res = primary_tests(frames, plan=plan, intervals=True, seed=1)
+    t = res.table.set_index("id")
+    assert (t["rule_alpha"] == 0.05 / 2).all()
+    assert (t["mde_rule"] >= t["mde_05"]).all() and t["mde_05"].equals(t["mde"])
+    assert t["power_observed"].between(0, 1).all()
+    assert t.loc["H1", "n_interval_releases"] > 0 and t.loc["H1", "n_interval_events"] > 0
+    assert t.loc["H1", "jitter_days"] is None or np.isnan(t.loc["H1", "jitter_days"])
+    assert set(t["pvalue_method"]) <= {"exact", "exact bound"}
+    html = answer_html(res)
+    assert "MDE at the rule's level" in html and "MDE at 0.05" in html
+    assert "power at the observed effect" in html

@@ -39,6 +39,7 @@ __all__ = [
     "BIN_FRACTIONS",
     "BIN_SIZE_SCENARIOS",
     "FRACTIONS",
+    "V3_BINS",
     "BinChoice",
     "PlanCalibration",
     "bin_choice_path",
@@ -236,6 +237,13 @@ BIN_CANDIDATES: dict[str, dict[str, Any]] = {
     "change-point bins, at most 60 d": dict(change_point=True, min_days=30, max_days=60),
     "change-point bins, at most 90 d": dict(change_point=True, min_days=30, max_days=90),
 }
+#: The bin rule chosen for plan v3 by :func:`choose_bins` (1000 record-shaped replications per
+#: cell, seed 2026, exact p-values; fixed 2026-12-02 before any v3 outcome was computed; table in
+#: docs/methods_coincidence.md and docs/calibration/v3_bins.csv): among the candidates whose size
+#: is at most 0.05 under the clustered, v2-surge, strong-surge and late-surge nulls for H1-H3,
+#: the one with the highest mean power. Use it as
+#: ``coincidence_test(..., **bin_settings(V3_BINS, events, start, end))``.
+V3_BINS = "change-point bins, at most 60 d"
 #: Null scenarios every candidate must hold its size under (<= alpha).
 BIN_SIZE_SCENARIOS: tuple[str, ...] = (
     "record_clustered", "record_surge", "record_strong_surge", "record_late_surge",

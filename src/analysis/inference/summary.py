@@ -20,6 +20,7 @@ from analysis.inference.plan import Hypothesis, PlanVersion, get_plan
 from analysis.record.overview import prisoner_series, release_days, select_events
 from analysis.settings import country_settings
 from analysis.timing.coincidence import coincidence_test
+from analysis.timing.intervals import interval_events, interval_releases
 from analysis.timing.revolving import revolving_door
 from analysis.timing.sensitivity import sensitivity
 
@@ -40,8 +41,13 @@ class PrimaryTests:
         One row per hypothesis: ``id``, ``hypothesis``, ``event_classes``, ``window``,
         ``direction``, ``n_releases``, ``n_events``, ``effect`` (coincidence: observed/expected
         ratio; revolving door: difference in persons per 30 days), ``effect_lo``, ``effect_hi``,
-        ``effect_unit``, ``pvalue``, ``p_holm``, ``supported``, ``naive_ratio`` and
-        ``naive_pvalue`` (the same coincidence test under the uniform null, for contrast).
+        ``effect_unit``, ``pvalue`` (``pvalue_method``: exact unless Monte Carlo), ``p_holm``,
+        ``supported``, ``naive_ratio`` and ``naive_pvalue`` (the same coincidence test under the
+        uniform null, for contrast); what the test could detect: ``rule_alpha`` (the level at
+        which Holm first tests a row, ``alpha / m``), ``mde_rule`` (MDE at 80 % power at that
+        level), ``mde_05`` (MDE at 0.05; ``mde`` is the same column, kept for existing readers),
+        ``power_observed`` (power at ``rule_alpha`` against an effect as large as the observed
+        one), ``n_interval_releases`` and ``n_interval_events`` (rows dated by interval).
     verdict : str
         The decision rule applied to the family, in words.
     settings : dict
@@ -79,13 +85,23 @@ def _coincidence_row(
     spec: Hypothesis, days: pd.DataFrame, ev: pd.DataFrame, period: tuple[Any, Any],
     n_surrogates: int, seeds: np.ndarray, with_sensitivity: bool, rule_alpha: float = 0.05,
 ) -> dict[str, Any]:  # fmt: skip
-    st = {k: spec.settings[k] for k in _COINCIDENCE_KEYS}
+    st = {k: spec.settings.get(k) for k in _COINCIDENCE_KEYS}
     start, end = period
+    bins = {}
+    if spec.settings.get("bin_rule"):  # e.g. calibration.V3_BINS: bins from the test's events
+        from analysis.inference.calibration import bin_settings
+
+        bins = bin_settings(spec.settings["bin_rule"], ev["date"], start, end)
+        st["jitter_days"] = bins.get("jitter_days")
+    ends = {}
+    if "end" in days and "end" in ev:  # dates as intervals (primary_tests(intervals=True))
+        ends = dict(release_ends=days["end"], event_ends=ev["end"])
     res = coincidence_test(days["date"], ev["date"], n_surrogates=n_surrogates,
-                           seed=int(seeds[0]), start=start, end=end, **st)  # fmt: skip
+                           seed=int(seeds[0]), start=start, end=end,
+                           **{**st, **bins, **ends})  # fmt: skip
     naive = coincidence_test(days["date"], ev["date"], st["window"], direction=st["direction"],
                              null="uniform", n_surrogates=n_surrogates, seed=int(seeds[1]),
-                             start=start, end=end, n_bootstrap=200)  # fmt: skip
+                             start=start, end=end, n_bootstrap=200, **ends)  # fmt: skip
     row = dict(
         window=st["window"], n_releases=len(days), effect=res.ratio, effect_lo=res.ratio_ci[0],
         effect_hi=res.ratio_ci[1], effect_unit="ratio", null_effect=1.0, pvalue=res.pvalue,
@@ -93,14 +109,16 @@ def _coincidence_row(
         expected=res.expected, null=st["null"], jitter_days=st["jitter_days"],
         n_informative=np.nan, max_effect=np.nan, mde=np.nan, mde_rule=np.nan, mde_05=np.nan,
         rule_alpha=rule_alpha, power_observed=np.nan, pvalue_method=res.method,
+        n_interval_releases=res.n_interval_releases, n_interval_events=res.n_interval_events,
     )  # fmt: skip
     if with_sensitivity and st["null"] == "jitter" and len(ev):
         sens = sensitivity(days["date"], ev["date"], st["window"], direction=st["direction"],
-                           jitter_days=st["jitter_days"], cluster_gap=st["cluster_gap"],
+                           jitter_days=st["jitter_days"] or 30, cluster_gap=st["cluster_gap"],
                            start=start, end=end, alpha=0.05, rule_alpha=rule_alpha,
-                           observed_ratio=res.ratio)  # fmt: skip
+                           observed_ratio=res.ratio, bins=bins.get("bins"),
+                           **ends)  # fmt: skip
         row.update(n_informative=sens.n_informative, max_effect=sens.max_ratio,
-                   mde=sens.mde_ratio_rule, mde_rule=sens.mde_ratio_rule, mde_05=sens.mde_ratio,
+                   mde=sens.mde_ratio, mde_rule=sens.mde_ratio_rule, mde_05=sens.mde_ratio,
                    power_observed=sens.power_observed)  # fmt: skip
     return row
 
@@ -128,8 +146,8 @@ def _revolving_row(
         effect_lo=res.ci[0], effect_hi=res.ci[1], effect_unit="per 30 d", null_effect=0.0,
         pvalue=res.pvalue, naive_ratio=np.nan, naive_pvalue=np.nan, statistic=res.rate_pre,
         expected=res.rate_other, null=st.get("null", "circular_shift"),
-        jitter_days=st.get("jitter_days"), n_informative=res.n_pre, max_effect=np.nan, mde=mde,
-        mde_rule=mde, mde_05=mde_05, rule_alpha=rule_alpha, power_observed=p_obs,
+        jitter_days=st.get("jitter_days"), n_informative=res.n_pre, max_effect=np.nan,
+        mde=mde_05, mde_rule=mde, mde_05=mde_05, rule_alpha=rule_alpha, power_observed=p_obs,
         pvalue_method="monte carlo" if st.get("null") == "jitter" else "exact",
     )  # fmt: skip
 
@@ -188,6 +206,7 @@ def primary_tests(
     reporter: str | None = None,
     country: str = "venezuela",
     with_sensitivity: bool = True,
+    intervals: bool = False,
 ) -> PrimaryTests:
     """Run a plan's primary family on the event record and apply its decision rule.
 
@@ -223,6 +242,15 @@ def primary_tests(
         Whose record ``frames`` is (sets the default reporter and labels the result).
     with_sensitivity : bool
         Add the sensitivity columns (``n_informative``, ``max_effect``, ``mde``).
+    intervals : bool
+        Let releases and events dated only to a week or month take part as intervals
+        (:mod:`analysis.timing.intervals`); False keeps day-precision rows only (plans v1, v2).
+
+    Notes
+    -----
+    A hypothesis whose settings name a ``bin_rule`` (a name of
+    :data:`analysis.inference.calibration.BIN_CANDIDATES`, e.g. ``V3_BINS``) gets its jitter bins
+    from that rule on its own event calendar.
     """
     pl = plan if isinstance(plan, PlanVersion) else get_plan(plan)
     reporter = reporter or country_settings(country).reference_ngo
@@ -231,9 +259,12 @@ def primary_tests(
     rule_alpha = alpha / len(pl.tests)  # Holm's first step: where each row is first tested
     seeds = np.random.SeedSequence(seed).generate_state(3 * len(pl.tests))
     days = release_days(frames["releases"], *period)
+    coin_days = interval_releases(frames["releases"], *period) if intervals else days
     rows = []
     for i, spec in enumerate(pl.tests):
         ev = select_events(frames["events"], list(spec.classes), *period)
+        if intervals and spec.kind == "coincidence":
+            ev = interval_events(frames["events"], list(spec.classes), *period)
         row: dict[str, Any] = {"id": spec.id, "hypothesis": spec.label,
                                "event_classes": ", ".join(spec.classes),
                                "direction": spec.settings.get("direction", "before"),
@@ -241,7 +272,7 @@ def primary_tests(
         sd = seeds[3 * i : 3 * i + 3]
         try:
             if spec.kind == "coincidence":
-                row.update(_coincidence_row(spec, days, ev, period, n_surrogates, sd,
+                row.update(_coincidence_row(spec, coin_days, ev, period, n_surrogates, sd,
                                             with_sensitivity, rule_alpha))  # fmt: skip
             else:
                 row.update(_revolving_row(spec, frames, ev, reporter, period, n_surrogates, sd,
@@ -256,8 +287,8 @@ def primary_tests(
     settings = dict(
         country=country, reporter=reporter, plan=pl.version, plan_date=pl.date,
         start=str(pd.Timestamp(period[0]).date()), end=str(pd.Timestamp(period[1]).date()),
-        n_surrogates=n_surrogates, alpha=alpha, seed=seed,
-        tests={t.id: dict(t.settings) for t in pl.tests},
+        n_surrogates=n_surrogates, alpha=alpha, seed=seed, intervals=intervals,
+        rule_alpha=rule_alpha, tests={t.id: dict(t.settings) for t in pl.tests},
     )  # fmt: skip
     return PrimaryTests(table=table, verdict=_verdict(table, alpha), settings=settings)
 
@@ -300,7 +331,7 @@ def _lead(t: pd.DataFrame, s: dict[str, Any]) -> str:
     )
     coin = t[t["effect_unit"] == "ratio"]
     bins = sorted({int(j) for j in coin["jitter_days"].dropna()})
-    mde = coin["mde"].replace(np.inf, np.nan).dropna()
+    mde = coin["mde_rule"].replace(np.inf, np.nan).dropna()
     reach = (
         f" At this resolution the tests could have detected effects of about "
         f"{mde.min():.1f}× to {mde.max():.1f}× the chance rate (80 % power at the level "

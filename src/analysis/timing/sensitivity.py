@@ -252,6 +252,8 @@ def sensitivity(
     observed_ratio: float | None = None,
     method: str = "exact",
     bins: Any = None,
+    release_ends: Any = None,
+    event_ends: Any = None,
 ) -> SensitivityResult:
     """Informative release days, the largest attainable ratio and the minimum detectable effect.
 
@@ -290,6 +292,9 @@ def sensitivity(
         bisection on the planted share; ``"monte carlo"``: the earlier simulation on a grid.
     bins : array-like, optional
         First day of every bin (bins of unequal width; replaces ``jitter_days``).
+    release_ends, event_ends : array-like, optional
+        Dates as intervals (see :func:`analysis.timing.coincidence.coincidence_test`); exact
+        method only.
 
     Returns
     -------
@@ -315,10 +320,11 @@ def sensitivity(
         raise ValueError(f"method = {method!r}; allowed: 'exact', 'monte carlo'")
     if rule_alpha is not None and not (0 < rule_alpha < 1):
         raise ValueError(f"rule_alpha = {rule_alpha!r} must be between 0 and 1")
-    if method == "exact" or bins is not None:
+    if method == "exact" or bins is not None or release_ends is not None or event_ends is not None:
         return _exact_sensitivity(releases, events, window, direction, jitter_days, cluster_gap,
                                   start, end, weights, alpha, power, rule_alpha,
-                                  observed_ratio, bins, n_sim, seed)  # fmt: skip
+                                  observed_ratio, bins, n_sim, seed, release_ends,
+                                  event_ends)  # fmt: skip
     shares = cluster_shares(
         releases, events, window, direction=direction, jitter_days=jitter_days,
         cluster_gap=cluster_gap, start=start, end=end, weights=weights,
@@ -354,11 +360,11 @@ def _exact_sensitivity(
     releases: Any, events: Any, window: int, direction: str, jitter_days: int,
     cluster_gap: int, start: Any, end: Any, weights: Any, alpha: float, power: float,
     rule_alpha: float | None, observed_ratio: float | None, bins: Any, n_sim: int,
-    seed: int | None,
+    seed: int | None, release_ends: Any = None, event_ends: Any = None,
 ) -> SensitivityResult:  # fmt: skip
     """:func:`sensitivity` by exact convolution (see :mod:`analysis.timing.exact`)."""
     from analysis.timing.calendar import to_days
-    from analysis.timing.coincidence import _lattice_weights
+    from analysis.timing.coincidence import _lattice_weights, hit_values
     from analysis.timing.exact import (
         exact_mde,
         expected_ratio,
@@ -374,11 +380,14 @@ def _exact_sensitivity(
     direction = _choice(direction, "direction", DIRECTIONS)
     jitter_days = _check_int(jitter_days, "jitter_days", 1)
     cluster_gap = _check_int(cluster_gap, "cluster_gap", 0)
-    s, e = _period(r, ev, start, end)
+    r_end = r if release_ends is None else to_days(release_ends, name="release_ends")
+    ev_end = ev if event_ends is None else to_days(event_ends, name="event_ends")
+    s, e = _period(np.concatenate([r, r_end]), np.concatenate([ev, ev_end]), start, end)
     w = np.ones(r.size) if weights is None else _lattice_weights(as_weights(weights, r.size, True))
     b = None if bins is None else check_bins(to_days(bins, name="bins"), s, e)
-    h = window_indicator(ev, s, e, window, direction).astype(np.float64)
-    values, labels = jitter_table(h, r, s, e, jitter_days, cluster_gap, w, bins=b)
+    h = hit_values(ev, s, e, window, direction, event_ends=ev_end)
+    values, labels = jitter_table(h, r, s, e, jitter_days, cluster_gap, w, bins=b,
+                                  release_ends=r_end)  # fmt: skip
     best = np.nanmax(values, axis=1)
     informative = (best - np.nanmin(values, axis=1)) > 1e-12
     mean = np.nanmean(values, axis=1)
