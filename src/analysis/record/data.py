@@ -798,6 +798,17 @@ def _tables_on_disk(root: str | os.PathLike[str] | None = None) -> dict[str, lis
     }
 
 
+def _file_columns(path: Path, spec: TableSpec) -> list[str]:
+    """The columns of a raw file as they are, in file order (a file may leave out optional
+    columns); the schema's columns where the file cannot be read."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = [h.strip() for h in next(csv.reader(fh))]
+    except (OSError, StopIteration, UnicodeDecodeError):
+        return list(spec.columns)
+    return header or list(spec.columns)
+
+
 def datapackage(
     spec_tables: Mapping[str, TableSpec] | None = None,
     countries: Mapping[str, Iterable[str]] | None = None,
@@ -806,7 +817,10 @@ def datapackage(
 
     Field types and allowed values come from :mod:`analysis.record.schemas`, so the descriptor
     cannot
-    drift from the validation rules (a test checks the committed file is current).
+    drift from the validation rules (a test checks the committed file is current). Each
+    resource lists the columns of its file as they are, in file order, so that ``frictionless
+    validate data/datapackage.json`` checks the files themselves (a file may leave out the
+    optional columns of its table).
 
     Parameters
     ----------
@@ -822,7 +836,7 @@ def datapackage(
         spec = tables[name]
         cats = dict(spec.categories)
         fields = []
-        for col in spec.columns:
+        for col in _file_columns(raw_dir(None, country) / spec.filename, spec):
             kind = (
                 "date"
                 if col in spec.dates
