@@ -812,6 +812,7 @@ def _file_columns(path: Path, spec: TableSpec) -> list[str]:
 def datapackage(
     spec_tables: Mapping[str, TableSpec] | None = None,
     countries: Mapping[str, Iterable[str]] | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> dict:
     """The Frictionless data-package descriptor of the raw tables (``data/datapackage.json``).
 
@@ -828,15 +829,17 @@ def datapackage(
         Table specs (default :data:`analysis.record.schemas.TABLES`).
     countries : mapping, optional
         Country -> table names (default: the tables found in ``data/raw``).
+    root : path, optional
+        Project root whose ``data/raw`` files are described.
     """
     tables = spec_tables or TABLES
-    on_disk = countries if countries is not None else _tables_on_disk()
+    on_disk = countries if countries is not None else _tables_on_disk(root)
     resources = []
     for country, name in ((c, n) for c, names in on_disk.items() for n in names):
         spec = tables[name]
         cats = dict(spec.categories)
         fields = []
-        for col in _file_columns(raw_dir(None, country) / spec.filename, spec):
+        for col in _file_columns(raw_dir(root, country) / spec.filename, spec):
             kind = (
                 "date"
                 if col in spec.dates
