@@ -11,6 +11,7 @@ PROCESSED_STAMP := data/processed/.built
 CALIBRATION := data/processed/calibration/v2.csv
 
 .PHONY: help env data calibration report export screenshot test unit nbtest lab lint lock bench clean
+.PHONY: db serve release screenshot-db
 
 help:
 	@echo "make report   build the environment, data/processed, run every notebook, write reports/"
@@ -20,6 +21,9 @@ help:
 	@echo "make calibration  size and power of every plan-v2 test on record-shaped series (cached)"
 	@echo "make export   exports/<country>/: tables and panels as Stata .dta, Parquet, CSV + codebook"
 	@echo "make screenshot  PNGs of reports/index.html and the timeline (needs chromium)"
+	@echo "make db       data/processed/record.db: the record as one SQLite database (sqlite-utils)"
+	@echo "make serve    browse and search the record with Datasette on http://127.0.0.1:8001"
+	@echo "make release  dist/bargaining-chip-data-<version>.zip with DATA_CHANGELOG.md and SHA-256 sums"
 	@echo "make lint     ruff"
 	@echo "make bench    benchmarks/ (speed, side by side with baselines)"
 	@echo "make lock     regenerate requirements.lock from the ranges in pyproject.toml"
@@ -62,6 +66,41 @@ screenshot:
 	  --window-size=1280,1600 --screenshot=reports/timeline.png \
 	  file://$(CURDIR)/reports/01_data_overview.html 2>/dev/null; \
 	echo "reports/index.png reports/timeline.png written"
+
+# the record as one SQLite database with its Datasette metadata (browse it with make serve)
+DB := data/processed/record.db
+DB_METADATA := data/processed/record.metadata.json
+$(DB): $(PROCESSED_STAMP) $(wildcard src/analysis/record/database.py src/analysis/record/dictionary.py data/README.md CITATION.cff)
+	$(PY) -m analysis.record.database
+
+db: $(DB)
+
+# Datasette on this machine only (127.0.0.1); SERVE_PORT=8002 make serve for another port
+SERVE_PORT ?= 8001
+serve: $(DB)
+	$(BIN)/datasette serve $(DB) --metadata $(DB_METADATA) --host 127.0.0.1 --port $(SERVE_PORT)
+
+# dist/bargaining-chip-data-<version>.zip; the changelog compares with the newest earlier zip in
+# dist/ (keep it there), or with RELEASE_ARGS="--previous path/to/old.zip"
+release: $(PROCESSED_STAMP)
+	$(PY) -m analysis.record.release $(RELEASE_ARGS)
+
+# a table page of the record as a reader sees it (Datasette on 127.0.0.1 for a few seconds)
+SCREENSHOT_PORT ?= 8765
+screenshot-db: $(DB)
+	@if [ -z "$(CHROMIUM)" ]; then echo "chromium not found: apt-get install chromium"; exit 0; fi; \
+	mkdir -p reports; \
+	$(BIN)/datasette serve $(DB) --metadata $(DB_METADATA) --host 127.0.0.1 \
+	  --port $(SCREENSHOT_PORT) >/dev/null 2>&1 & pid=$$!; \
+	for i in $$(seq 50); do $(PY) -c "import urllib.request as u; \
+	  u.urlopen('http://127.0.0.1:$(SCREENSHOT_PORT)/-/versions.json', timeout=1)" \
+	  2>/dev/null && break; sleep 0.2; done; \
+	$(CHROMIUM) --headless --no-sandbox --hide-scrollbars --window-size=1280,1600 \
+	  --screenshot=reports/record-releases.png \
+	  "http://127.0.0.1:$(SCREENSHOT_PORT)/record/releases?_facet=country&_facet=year" 2>/dev/null; \
+	kill $$pid; echo "reports/record-releases.png written"
+
+screenshot: screenshot-db
 
 unit: $(PROCESSED_STAMP)
 	$(PY) -m pytest -q tests

@@ -276,3 +276,29 @@ def test_a_kernel_that_dies_on_start_is_started_again(project, monkeypatch):
                               progress=False, jobs=1)  # fmt: skip
     assert res.ok and len(calls) == 2
     assert res.runs[0].key_numbers == {"z": "4"}
+
+
+def test_kernels_start_quietly_on_ipc(project, capfd):
+    """No "running over TCP without encryption" warning from the kernels on the console."""
+    import os
+
+    res = reports.run_reports(project / "notebooks", project / "reports", progress=False, jobs=2)
+    assert res.ok
+    err = capfd.readouterr().err
+    if os.name != "nt":
+        assert "without encryption" not in err
+        assert "WARNING" not in err
+
+
+def test_kernel_config_is_ipc_in_its_own_short_folder():
+    import os
+
+    with reports._kernel_config() as first, reports._kernel_config() as second:
+        if os.name == "nt":
+            assert first == second == {}
+            return
+        a, b = (c["config"].KernelManager for c in (first, second))
+        assert a.transport == b.transport == "ipc"
+        assert os.path.dirname(a.ip) != os.path.dirname(b.ip)
+        assert os.path.isdir(os.path.dirname(a.ip)) and len(a.ip) < 90
+    assert not os.path.exists(os.path.dirname(a.ip))

@@ -149,3 +149,47 @@ def test_templates_match_the_schema():
         assert header == ",".join(TABLES[table].columns) + "\n"
     spec = user_spec(TABLES["diplomatic"])
     assert "mediator" in spec.optional and "id" not in spec.optional
+
+
+def _rewrite(src: Path, dest: Path, delimiter: str = ",", **changes: str) -> Path:
+    import csv
+
+    rows = list(csv.DictReader(src.open(encoding="utf-8")))
+    rows[0].update(changes)
+    with dest.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), delimiter=delimiter, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return dest
+
+
+def test_semicolon_separated_file_gets_one_clear_line(curated, tmp_path):
+    path = _rewrite(FIX / "diplomatic.csv", tmp_path / "diplomatic.csv", delimiter=";")
+    with pytest.raises(UserDataError) as exc:
+        load_with_user(curated, files={"diplomatic": path}, root=ROOT)
+    (msg,) = _problems(exc)
+    assert "diplomatic.csv:1: file looks semicolon-separated (its header is 'id;date;" in msg
+    assert "save it with commas" in msg and "CSV UTF-8" in msg
+
+
+def test_date_after_the_record_is_merged_with_a_warning(curated, tmp_path):
+    from analysis.record.userdata import UserDataWarning
+    from analysis.settings import country_settings
+
+    path = _rewrite(FIX / "diplomatic.csv", tmp_path / "diplomatic.csv",
+                    id="dip-20310115-901", date="2031-01-15")  # fmt: skip
+    end = country_settings("venezuela").end
+    with pytest.warns(UserDataWarning, match=rf"row dip-20310115-901 column 'date' value "
+                      rf"'2031-01-15': after {end}, the last date the record covers"):  # fmt: skip
+        merged = load_with_user(curated, files={"diplomatic": path}, root=ROOT)
+    assert "dip-20310115-901" in set(merged["diplomatic"]["id"])
+
+
+def test_dates_inside_the_record_give_no_warning(curated, tmp_path):
+    import warnings
+
+    from analysis.record.userdata import UserDataWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserDataWarning)
+        load_with_user(curated, files={"diplomatic": FIX / "diplomatic.csv"}, root=ROOT)

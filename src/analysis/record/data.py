@@ -807,15 +807,30 @@ def _tables_on_disk(root: str | os.PathLike[str] | None = None) -> dict[str, lis
     }
 
 
+def _file_columns(path: Path, spec: TableSpec) -> list[str]:
+    """The columns of a raw file as they are, in file order (a file may leave out optional
+    columns); the schema's columns where the file cannot be read."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = [h.strip() for h in next(csv.reader(fh))]
+    except (OSError, StopIteration, UnicodeDecodeError):
+        return list(spec.columns)
+    return header or list(spec.columns)
+
+
 def datapackage(
     spec_tables: Mapping[str, TableSpec] | None = None,
     countries: Mapping[str, Iterable[str]] | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> dict:
     """The Frictionless data-package descriptor of the raw tables (``data/datapackage.json``).
 
     Field types and allowed values come from :mod:`analysis.record.schemas`, so the descriptor
     cannot
-    drift from the validation rules (a test checks the committed file is current).
+    drift from the validation rules (a test checks the committed file is current). Each
+    resource lists the columns of its file as they are, in file order, so that ``frictionless
+    validate data/datapackage.json`` checks the files themselves (a file may leave out the
+    optional columns of its table).
 
     Parameters
     ----------
@@ -823,15 +838,17 @@ def datapackage(
         Table specs (default :data:`analysis.record.schemas.TABLES`).
     countries : mapping, optional
         Country -> table names (default: the tables found in ``data/raw``).
+    root : path, optional
+        Project root whose ``data/raw`` files are described.
     """
     tables = spec_tables or TABLES
-    on_disk = countries if countries is not None else _tables_on_disk()
+    on_disk = countries if countries is not None else _tables_on_disk(root)
     resources = []
     for country, name in ((c, n) for c, names in on_disk.items() for n in names):
         spec = tables[name]
         cats = dict(spec.categories)
         fields = []
-        for col in spec.columns:
+        for col in _file_columns(raw_dir(root, country) / spec.filename, spec):
             kind = (
                 "date"
                 if col in spec.dates

@@ -9,8 +9,13 @@ a user file may leave out any column that is not required. On top of those rules
 
 - an id may not collide with a curated id (nor repeat within the user's file);
 - a class (subtype, direction, mechanism, ...) must be one the schema knows;
-- a file must be UTF-8 CSV (a spreadsheet saved as ``.xlsx`` is refused with a hint);
+- a file must be UTF-8 CSV (a spreadsheet saved as ``.xlsx`` is refused with a hint, and a
+  semicolon-separated file -- what Excel writes in many European locales -- gets one line saying
+  so and how to save it with commas);
 - a user release's ``linked_event_id`` must name a curated or user event.
+
+A date after the last date the record covers (the country's study period end, e.g. a typo such
+as 2031) is merged but warned about (:class:`UserDataWarning`).
 
 :func:`load_with_user` returns the tables with an ``origin`` column (``curated`` / ``user``) and
 rebuilds ``events`` so that user diplomatic and sanctions rows take part in every analysis.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,7 +42,14 @@ from analysis.record.data import (
 from analysis.record.schemas import TABLES, TableSpec
 from analysis.settings import DEFAULT_COUNTRY, country_settings, project_root
 
-__all__ = ["ORIGINS", "USER_TABLES", "UserDataError", "load_with_user", "user_spec"]
+__all__ = [
+    "ORIGINS",
+    "USER_TABLES",
+    "UserDataError",
+    "UserDataWarning",
+    "load_with_user",
+    "user_spec",
+]
 
 #: Values of the ``origin`` column.
 ORIGINS: tuple[str, ...] = ("curated", "user")
@@ -58,6 +71,48 @@ class UserDataError(DataValidationError):
         self.problems = problems
         head = f"{len(problems)} problem(s) in user files; no user row was merged:\n"
         ValueError.__init__(self, head + "\n".join(f"  {p}" for p in problems))
+
+
+class UserDataWarning(UserWarning):
+    """User rows that are merged but look wrong (e.g. dated after the end of the record)."""
+
+
+_SEMICOLON_HINT = (
+    "file looks semicolon-separated (its header is {header!r}), as Excel writes CSV in many "
+    "European locales; save it with commas: set the list separator to ',' (Windows: Settings > "
+    "Time & language > Region > Additional settings; macOS: Language & Region > Number format) "
+    "and save again as 'CSV UTF-8', or in LibreOffice Calc save as Text CSV with field "
+    "delimiter ','"
+)
+
+
+def _semicolon_header(path: Path, spec: TableSpec) -> str | None:
+    """The header line if the file is separated by semicolons rather than commas, else None."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if "," in header or ";" not in header:
+        return None
+    names = [h.strip().strip('"') for h in header.split(";")]
+    return header if any(n in spec.columns for n in names) else None
+
+
+def _late_dates(frame: pd.DataFrame, spec: TableSpec, label: str, last: str) -> list[str]:
+    """Messages for dates after ``last`` (ISO), located by file, row id and column."""
+    out = []
+    for col in spec.dates:
+        if col not in frame.columns:
+            continue
+        for rid, value in zip(frame["id"], frame[col], strict=True):
+            if isinstance(value, str) and value > last:
+                out.append(
+                    f"{label} row {rid} column {col!r} value {value!r}: after {last}, the last "
+                    "date the record covers; the row is merged, but check the year (the "
+                    "default study period and the curated events end there)"
+                )
+    return out
 
 
 def user_spec(spec: TableSpec) -> TableSpec:
@@ -86,12 +141,19 @@ def _user_files(
     return found
 
 
-def _read_user(path: Path, table: str, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Validate one user file; a header-only file (a copied template) gives no rows."""
+def _read_user(
+    path: Path, table: str, label: str, last_date: str | None = None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Validate one user file; a header-only file (a copied template) gives no rows. Dates after
+    ``last_date`` are warned about (:class:`UserDataWarning`)."""
     if path.is_file() and path.suffix.lower() != ".csv":
         rule = f"file must be a UTF-8 CSV, not {path.suffix or 'a file without extension'}"
         return None, [Problem(label, None, None, None, rule + _UTF8_HINT)]
     spec = user_spec(TABLES[table])
+    header = _semicolon_header(path, spec) if path.is_file() else None
+    if header is not None:
+        shown = header if len(header) <= 60 else header[:57] + "..."
+        return None, [Problem(label, 1, None, None, _SEMICOLON_HINT.format(header=shown))]
     frame, problems = validate_file(path, spec)
     problems = [dataclasses.replace(p, file=label) for p in problems]
     problems = [
@@ -101,6 +163,9 @@ def _read_user(path: Path, table: str, label: str) -> tuple[pd.DataFrame | None,
     ]
     if frame is None or problems or frame.empty:
         return None, problems
+    if last_date:
+        for message in _late_dates(frame, spec, label, last_date):
+            warnings.warn(message, UserDataWarning, stacklevel=4)
     return _typed(frame, spec), []
 
 
@@ -215,7 +280,7 @@ def load_with_user(
     user: dict[str, pd.DataFrame] = {}
     for table, path in paths.items():
         label = _display(path, base_root)
-        frame, found = _read_user(path, table, label)
+        frame, found = _read_user(path, table, label, country_settings(country).end)
         problems.extend(found)
         if frame is not None and table in curated:
             problems.extend(_collisions(frame, curated[table], label, f"{country}/{table}.csv"))

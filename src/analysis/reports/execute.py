@@ -9,10 +9,12 @@ never is.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as _dt
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,10 +134,32 @@ def _failure_info(exc: BaseException) -> tuple[int | None, str]:
     return None, f"{type(exc).__name__}: {exc}"
 
 
-#: Kernel starts per notebook. Two kernels starting at once (``--jobs``) can draw the same free
-#: TCP port (jupyter_client picks ports by binding and releasing them); the loser dies before it
-#: answers ``kernel_info``, before any cell has run, and is started again.
+#: Kernel starts per notebook. Two kernels starting at once (``--jobs``) on TCP can draw the same
+#: free port (jupyter_client picks ports by binding and releasing them); the loser dies before it
+#: answers ``kernel_info``, before any cell has run, and is started again. Kernels run on IPC
+#: transport where the system has it (see :func:`_kernel_config`), which has no port to share;
+#: the retry stays for TCP and for any other death before the first cell.
 _KERNEL_STARTS = 3
+
+
+@contextlib.contextmanager
+def _kernel_config() -> Iterator[dict[str, Any]]:
+    """Keyword arguments for papermill that start the kernel on IPC transport (Unix sockets).
+
+    Over TCP, ipykernel warns on every start that the kernel "is running over TCP without
+    encryption", which buries the progress bar of ``make report``. IPC sockets are files readable
+    only by their owner; each kernel gets its own short-lived folder (under the system's temp
+    folder, since a socket path is limited to about 100 characters), so parallel kernels cannot
+    collide. On Windows, which has no IPC transport, the kernel stays on TCP.
+    """
+    if os.name == "nt":
+        yield {}
+        return
+    from traitlets.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="bc-kernel-", ignore_cleanup_errors=True) as folder:
+        ipc = {"transport": "ipc", "ip": os.path.join(folder, "kernel")}
+        yield {"config": Config({"KernelManager": ipc})}
 
 
 def _kernel_start_failed(exc: BaseException) -> bool:
@@ -165,15 +189,17 @@ def _run_one(
     try:
         for attempt in range(1, _KERNEL_STARTS + 1):
             try:
-                pm.execute_notebook(
-                    str(nb_path),
-                    str(out_nb),
-                    parameters=params,
-                    kernel_name=kernel,
-                    progress_bar=False,
-                    cwd=str(nb_path.parent),
-                    log_output=False,
-                )
+                with _kernel_config() as transport:
+                    pm.execute_notebook(
+                        str(nb_path),
+                        str(out_nb),
+                        parameters=params,
+                        kernel_name=kernel,
+                        progress_bar=False,
+                        cwd=str(nb_path.parent),
+                        log_output=False,
+                        **transport,
+                    )
                 status = "ok"
                 break
             except Exception as exc:

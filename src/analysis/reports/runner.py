@@ -55,6 +55,7 @@ from analysis.reports.execute import (  # noqa: F401 - private names kept for te
     NotebookRun,
     RunResult,
     _execute,
+    _kernel_config,
     _kernel_start_failed,
     _run_one,
 )
