@@ -244,7 +244,7 @@ BIN_CANDIDATES: dict[str, dict[str, Any]] = {
 }
 #: The bin rule chosen for plan v3 by :func:`choose_bins` (1000 record-shaped replications per
 #: cell, seed 2026, exact p-values; fixed 2026-12-02 before any v3 outcome was computed; table in
-#: docs/methods_coincidence.md and docs/calibration/v3_bins.csv): among the candidates whose size
+#: docs/methods_coincidence.md and data/calibration/v3_bins.csv): among the candidates whose size
 #: is at most 0.05 under the clustered, v2-surge, strong-surge and late-surge nulls for H1-H3,
 #: the one with the highest mean power. Use it as
 #: ``coincidence_test(..., **bin_settings(V3_BINS, events, start, end))``.
@@ -457,8 +457,9 @@ def choose_bins(
 
 
 def bin_choice_path(root: Any = None) -> Path:
-    """``data/processed/calibration/v3_bins.csv``."""
-    return calibration_path("v3_bins", root)
+    """``data/calibration/v3_bins.csv``: the record of the bin choice, kept under version control
+    (it fixes plan v3's bins)."""
+    return committed_path("v3_bins", root)
 
 
 def load_bin_choice(root: Any = None) -> BinChoice:
