@@ -69,10 +69,16 @@ _EXPORTS: dict[str, str] = {
     "run_controls": "analysis.inference.controls",
     "compare_countries": "analysis.inference.comparative",
     **dict.fromkeys(
-        ["calibrate_plan", "load_calibration", "V3_BINS", "bin_settings", "choose_bins",
-         "load_bin_choice"],
+        [
+            "calibrate_plan",
+            "load_calibration",
+            "V3_BINS",
+            "bin_settings",
+            "choose_bins",
+            "load_bin_choice",
+        ],
         "analysis.inference.calibration",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         ["exact_mde", "planted_power", "sum_distribution", "jitter_table"], "analysis.timing.exact"
     ),
