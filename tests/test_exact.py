@@ -421,3 +421,28 @@ def test_primary_family_rows_carry_both_mdes_and_intervals(frames) -> None:
     html = answer_html(res)
     assert "MDE at the rule's level" in html and "MDE at 0.05" in html
     assert "power at the observed effect" in html
+
+
+def test_calibration_cache_is_used_only_when_its_key_matches(tmp_path) -> None:
+    from analysis.inference.calibration import (
+        PlanCalibration,
+        _from_cache,
+        _write,
+        cache_key,
+        committed_path,
+    )
+
+    shapes = {"H1": {"n_clusters": 86, "n_events": 48, "n_days": 4385}}
+    key = cache_key("v2", n_reps=10, n_surrogates=199, seed=1, shapes=shapes)
+    assert key == cache_key("v2", n_reps=10, n_surrogates=199, seed=1, shapes=shapes)
+    other = {"H1": {"n_clusters": 87, "n_events": 48, "n_days": 4385}}
+    assert key != cache_key("v2", n_reps=10, n_surrogates=199, seed=1, shapes=other)
+    assert key != cache_key("v2", n_reps=11, n_surrogates=199, seed=1, shapes=shapes)
+    assert key != cache_key("v1", n_reps=10, n_surrogates=199, seed=1, shapes=shapes)
+    table = pd.DataFrame({"hypothesis": ["H1"], "rate": [0.04]})
+    _write(PlanCalibration(table=table, settings={"cache_key": key}),
+           committed_path("v2", tmp_path))  # fmt: skip
+    dest = tmp_path / "processed" / "v2.csv"
+    assert not _from_cache("v2", "0" * 64, dest, root=tmp_path) and not dest.exists()
+    assert _from_cache("v2", key, dest, root=tmp_path)
+    assert pd.read_csv(dest)["rate"].tolist() == [0.04]

@@ -68,7 +68,24 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["primary_tests", "answer_html"], "analysis.inference.summary"),
     "run_controls": "analysis.inference.controls",
     "compare_countries": "analysis.inference.comparative",
-    **dict.fromkeys(["calibrate_plan", "load_calibration"], "analysis.inference.calibration"),
+    **dict.fromkeys(
+        [
+            "calibrate_plan",
+            "load_calibration",
+            "V3_BINS",
+            "bin_settings",
+            "choose_bins",
+            "load_bin_choice",
+        ],
+        "analysis.inference.calibration",
+    ),
+    **dict.fromkeys(
+        ["exact_mde", "planted_power", "sum_distribution", "jitter_table"], "analysis.timing.exact"
+    ),
+    **dict.fromkeys(["interval_releases", "interval_events"], "analysis.timing.intervals"),
+    **dict.fromkeys(["change_point_bins", "change_points"], "analysis.timing.nulls"),
+    "rule_level": "analysis.inference.reach",
+    "date_uncertainty": "analysis.inference.robustness",
     **dict.fromkeys(["simulate", "calibrate"], "analysis.inference.simulate"),
     **dict.fromkeys(["specification_curve", "leave_one_out"], "analysis.inference.robustness"),
     "adjust": "analysis.inference.multitest",

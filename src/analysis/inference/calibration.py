@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from analysis.inference.plan import get_plan
-from analysis.inference.simulate import calibrate
 from analysis.settings import project_root
 
 __all__ = [
@@ -111,9 +110,11 @@ class PlanCalibration:
     def summary(self) -> str:
         """Short plain-text table."""
         s = self.settings
-        return (f"Calibration of plan {s.get('plan')} ({s.get('n_reps')} reps x "
-                f"{s.get('n_surrogates')} surrogates, alpha {s.get('alpha')}, seed "
-                f"{s.get('seed')})\n" + self.wide().round(3).to_string())  # fmt: skip
+        how = ("exact p-values" if s.get("method") == "exact"
+               else f"{s.get('n_surrogates')} surrogates")  # fmt: skip
+        return (f"Calibration of plan {s.get('plan')} ({s.get('n_reps')} reps, {how}, "
+                f"alpha {s.get('alpha')}, seed {s.get('seed')})\n"
+                + self.wide().round(3).to_string())  # fmt: skip
 
     def __str__(self) -> str:
         return self.summary()
@@ -193,31 +194,35 @@ def calibrate_plan(
     progress : bool
         Show progress.
     """
+    from analysis.inference.grid import run_grid
+    from analysis.inference.simulate import _one_rep, _wilson
+
     cells = _cells(plan)
     seeds = np.random.SeedSequence(seed).generate_state(len(cells))
-    rows = []
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(cells), desc=f"calibration {plan}", unit="cell", disable=not progress)
+    # every replication of every cell in one grid (one process pool); replication i of a cell
+    # gets child i of SeedSequence(cell seed), as calibrate() would give it
+    tasks, task_ss = [], []
     for (hid, st, sc, frac), sd in zip(cells, seeds, strict=True):
         kw = {sc: dict((shapes or {}).get(hid, {}))}
         if sc == "record_planted":
             side = "after" if st["direction"] == "before" else "before"
             kw[sc].update(fraction=frac, plant_side=side, lag_min=0, lag_max=st["window"])
-        res = calibrate([sc], ["jitter"], n_reps=n_reps, n_surrogates=n_surrogates,
-                        window=st["window"], direction=st["direction"],
-                        jitter_days=st["jitter_days"], cluster_gap=st["cluster_gap"],
-                        alpha=alpha, seed=int(sd), n_workers=n_workers, scheduler=scheduler,
-                        progress=False, scenario_kwargs=kw)  # fmt: skip
-        bar.update()
-        r = res.table.iloc[0]
+        job = ((sc,), ("jitter",), [st["jitter_days"]], n_surrogates, st["window"],
+               st["direction"], st["cluster_gap"], kw)  # fmt: skip
+        tasks += [(i, *job) for i in range(n_reps)]
+        task_ss += np.random.SeedSequence(int(sd)).spawn(n_reps)
+    out = run_grid(_one_rep, tasks, seed=task_ss, scheduler=scheduler, n_workers=n_workers,
+                   progress=progress, desc=f"calibration {plan}")  # fmt: skip
+    rows = []
+    for c, (hid, st, sc, frac) in enumerate(cells):
+        p = np.array([r[0][4] for r in out[c * n_reps : (c + 1) * n_reps]])
+        k = int(np.count_nonzero(p <= alpha))
+        lo, hi = _wilson(k, n_reps)
         rows.append(dict(hypothesis=hid, scenario=sc, fraction=frac,
-                         kind="size" if sc in _SIZE else "power", **st, n_reps=int(r["n_reps"]),
-                         rejections=int(r["rejections"]), rate=float(r["rate"]),
-                         rate_lo=float(r["rate_lo"]), rate_hi=float(r["rate_hi"])))  # fmt: skip
-    bar.close()
+                         kind="size" if sc in _SIZE else "power", **st, n_reps=n_reps,
+                         rejections=k, rate=k / n_reps, rate_lo=lo, rate_hi=hi))  # fmt: skip
     settings = dict(plan=plan, n_reps=n_reps, n_surrogates=n_surrogates, alpha=alpha, seed=seed,
-                    shapes=shapes or {})  # fmt: skip
+                    shapes=shapes or {}, method="exact")  # fmt: skip
     return PlanCalibration(table=pd.DataFrame(rows), settings=settings)
 
 
@@ -239,7 +244,7 @@ BIN_CANDIDATES: dict[str, dict[str, Any]] = {
 }
 #: The bin rule chosen for plan v3 by :func:`choose_bins` (1000 record-shaped replications per
 #: cell, seed 2026, exact p-values; fixed 2026-12-02 before any v3 outcome was computed; table in
-#: docs/methods_coincidence.md and docs/calibration/v3_bins.csv): among the candidates whose size
+#: docs/methods_coincidence.md and data/calibration/v3_bins.csv): among the candidates whose size
 #: is at most 0.05 under the clustered, v2-surge, strong-surge and late-surge nulls for H1-H3,
 #: the one with the highest mean power. Use it as
 #: ``coincidence_test(..., **bin_settings(V3_BINS, events, start, end))``.
@@ -452,8 +457,9 @@ def choose_bins(
 
 
 def bin_choice_path(root: Any = None) -> Path:
-    """``data/processed/calibration/v3_bins.csv``."""
-    return calibration_path("v3_bins", root)
+    """``data/calibration/v3_bins.csv``: the record of the bin choice, kept under version control
+    (it fixes plan v3's bins)."""
+    return committed_path("v3_bins", root)
 
 
 def load_bin_choice(root: Any = None) -> BinChoice:
@@ -467,6 +473,59 @@ def load_bin_choice(root: Any = None) -> BinChoice:
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     table = pd.read_csv(path)
     return BinChoice(table=table, chosen=meta.get("chosen", ""), settings=meta)
+
+
+#: Modules whose code decides the calibration's numbers (their text enters the cache key).
+_KEY_MODULES = (
+    "inference/calibration.py", "inference/simulate.py", "timing/coincidence.py",
+    "timing/exact.py", "timing/nulls.py", "timing/calendar.py",
+)  # fmt: skip
+
+
+def cache_key(
+    plan: str, *, n_reps: int, n_surrogates: int, seed: int | None,
+    shapes: dict[str, dict[str, int]] | None,
+) -> str:  # fmt: skip
+    """Content key of a plan calibration: everything its numbers depend on.
+
+    SHA-256 of the plan's coincidence-test settings (window, direction, bins, cluster gap), the
+    grid (replications, surrogates, seed, alpha 0.05), the record shapes (sizes, never outcomes)
+    and the text of the modules that simulate and test (:data:`_KEY_MODULES`). The grid is
+    deterministic given these, so a table with the same key is the table the grid would write.
+    """
+    import hashlib
+
+    here = Path(__file__).resolve().parents[1]
+    tests = {t.id: {k: t.settings.get(k) for k in ("window", "direction", "jitter_days",
+                                                   "cluster_gap")}
+             for t in get_plan(plan).tests if t.kind == "coincidence"}  # fmt: skip
+    blob = json.dumps(dict(plan=plan, tests=tests, n_reps=n_reps, n_surrogates=n_surrogates,
+                           seed=seed, alpha=0.05, shapes=shapes or {},
+                           fractions=list(FRACTIONS), scenarios=list(_SIZE)),
+                      sort_keys=True)  # fmt: skip
+    h = hashlib.sha256(blob.encode())
+    for m in _KEY_MODULES:
+        h.update((here / m).read_bytes().replace(b"\r\n", b"\n"))
+    return h.hexdigest()
+
+
+def committed_path(plan: str = "v2", root: Any = None) -> Path:
+    """``data/calibration/<plan>.csv``: the calibration kept under version control, so that a
+    fresh clone need not rerun the grid when nothing it depends on has changed."""
+    return (Path(root) if root else project_root()) / "data" / "calibration" / f"{plan}.csv"
+
+
+def _from_cache(plan: str, key: str, dest: Path, root: Any = None) -> bool:
+    """Copy the committed calibration to ``dest`` when its key matches; False otherwise."""
+    src = committed_path(plan, root)
+    meta = src.with_suffix(".json")
+    if not (src.is_file() and meta.is_file()):
+        return False
+    settings = json.loads(meta.read_text(encoding="utf-8"))
+    if settings.get("cache_key") != key:
+        return False
+    _write(PlanCalibration(table=pd.read_csv(src), settings=settings), dest)
+    return True
 
 
 def calibration_path(plan: str = "v2", root: Any = None) -> Path:
@@ -520,6 +579,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--country", default="venezuela", help="whose record gives the sizes")
     p.add_argument("--bins", action="store_true",
                    help="choose the surge-robust bins (issue #16) instead")  # fmt: skip
+    p.add_argument("--recompute", action="store_true",
+                   help="run the grid even when the committed cache matches")  # fmt: skip
+    p.add_argument("--store", action="store_true",
+                   help="also write the committed cache (data/calibration/)")  # fmt: skip
     a = p.parse_args(argv)
     if a.bins:
         return _main_bins(a)
@@ -527,19 +590,29 @@ def main(argv: list[str] | None = None) -> int:
         from analysis.record.data import load_processed
 
         shapes = record_shape(load_processed(country=a.country), a.plan)
+        key = cache_key(a.plan, n_reps=a.reps, n_surrogates=a.surrogates, seed=a.seed,
+                        shapes=shapes)  # fmt: skip
+        path = calibration_path(a.plan)
+        if not a.recompute and _from_cache(a.plan, key, path):
+            print(f"calibration of plan {a.plan} from the committed cache "
+                  f"({committed_path(a.plan)}, key {key[:12]}); --recompute runs the grid")
+            print(f"written: {path}")
+            return 0
         runs = {name: calibrate_plan(a.plan, n_reps=a.reps, n_surrogates=a.surrogates,
                                      seed=a.seed, shapes=sh, n_workers=a.workers,
                                      scheduler=a.scheduler, progress=True)
                 for name, sh in (("record", shapes), ("generic", None))}  # fmt: skip
         table = pd.concat([r.table.assign(shape=n) for n, r in runs.items()], ignore_index=True)
-        settings = dict(runs["record"].settings, country=a.country)
+        settings = dict(runs["record"].settings, country=a.country, cache_key=key)
         res = PlanCalibration(table=table[["shape", *runs["record"].table.columns]],
                               settings=settings)  # fmt: skip
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    path = calibration_path(a.plan)
     _write(res, path)
+    if a.store:
+        _write(res, committed_path(a.plan))
+        print(f"committed cache written: {committed_path(a.plan)}")
     print(res.summary())
     print(f"written: {path}")
     return 0

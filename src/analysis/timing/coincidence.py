@@ -645,12 +645,13 @@ def _check_inputs(
 
 
 def _lattice_weights(w: np.ndarray) -> np.ndarray:
-    """Weights rescaled to integers when they are integer multiples of their smallest positive
-    value (equal weights become 1): the share is unchanged and the exact null stays on the
-    integers."""
+    """Weights rescaled to small integers when they are integer multiples of one value (divided
+    by their greatest common divisor; equal weights become 1): the share is unchanged and the
+    exact null stays on a short integer lattice."""
     pos = w[w > 0]
     if pos.size and np.all(np.abs(w - np.rint(w)) <= _TOL):
-        return w
+        g = int(np.gcd.reduce(np.rint(pos).astype(np.int64)))
+        return np.rint(w) / g if g > 1 else w
     q = w / pos.min()
     if np.all(np.abs(q - np.rint(q)) <= 1e-9 * max(1.0, float(q.max()))):
         return np.rint(q)

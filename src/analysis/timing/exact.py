@@ -150,23 +150,30 @@ def _convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _lattice_sum(ints: np.ndarray, p: np.ndarray, valid: np.ndarray) -> tuple[int, np.ndarray]:
-    """Convolve per-cluster pmfs of non-negative integer values; returns (offset, pmf)."""
-    offset = 0
-    pmfs: list[np.ndarray] = []
-    for c in range(ints.shape[0]):
-        iv = ints[c][valid[c]]
-        pc = p[c][valid[c]]
-        keep = pc > 0
-        iv, pc = iv[keep], pc[keep]
-        lo = int(iv.min())
-        offset += lo
-        if iv.max() == lo:  # a point mass: a shift, no convolution
-            continue
-        pmfs.append(np.bincount(iv - lo, weights=pc))
+    """Convolve per-cluster pmfs of non-negative integer values; returns (offset, pmf).
+
+    A cluster whose value is the same at every position it can take (with positive
+    probability) is a shift, not a convolution; the others are built at once and convolved
+    smallest first (cheap direct convolutions).
+    """
+    use = valid & (p > 0)
+    big = np.iinfo(np.int64).max
+    lo = np.where(use, ints, big).min(axis=1)
+    hi = np.where(use, ints, -1).max(axis=1)
+    offset = int(lo.sum())
+    width = hi - lo
+    rows = np.flatnonzero(width > 0)
+    if rows.size == 0:
+        return offset, np.ones(1)
+    rows = rows[np.argsort(width[rows], kind="stable")]
+    sub = use[rows]
+    r_idx = np.broadcast_to(np.arange(rows.size)[:, None], sub.shape)[sub]
+    v_idx = (ints[rows] - lo[rows][:, None])[sub]
+    mat = np.zeros((rows.size, int(width[rows].max()) + 1))
+    np.add.at(mat, (r_idx, v_idx), p[rows][sub])
     out = np.ones(1)
-    # small first keeps the direct convolutions cheap
-    for f in sorted(pmfs, key=len):
-        out = _convolve(out, f)
+    for k in range(rows.size):
+        out = _convolve(out, mat[k, : int(width[rows[k]]) + 1])
     return offset, out
 
 
