@@ -166,7 +166,8 @@ def test_window_indicator_known_answer() -> None:
 def test_uniform_expected_is_coverage() -> None:
     # period [0, 99], event at 50, window 4 around -> 9 covered days of 100
     res = coincidence_test(
-        [50], [50], 4, null="uniform", n_surrogates=20_000, seed=3, start=0, end=99
+        [50], [50], 4, null="uniform", n_surrogates=20_000, seed=3, start=0, end=99,
+        method="monte carlo",
     )
     assert res.expected == pytest.approx(0.09)
     assert res.null_distribution is not None
@@ -250,7 +251,9 @@ def test_pvalue_bounds(null: str) -> None:
     r = rng.integers(0, 500, 30)
     e = rng.integers(0, 500, 40)
     n = 199
-    res = coincidence_test(r, e, 5, null=null, n_surrogates=n, seed=4, start=0, end=499)
+    res = coincidence_test(
+        r, e, 5, null=null, n_surrogates=n, seed=4, start=0, end=499, method="monte carlo"
+    )
     assert isinstance(res, CoincidenceTestResult)
     assert 0 < res.pvalue <= 1
     if null in ("uniform", "jitter"):
@@ -301,9 +304,10 @@ def test_reproducible_with_seed(null: str) -> None:
     rng = np.random.default_rng(8)
     r = rng.integers(0, 800, 40)
     e = rng.integers(0, 800, 60)
-    a = coincidence_test(r, e, 7, null=null, n_surrogates=3001, seed=123)
-    b = coincidence_test(r, e, 7, null=null, n_surrogates=3001, seed=123)
-    c = coincidence_test(r, e, 7, null=null, n_surrogates=3001, seed=124)
+    kw = {"n_surrogates": 3001, "method": "monte carlo"}
+    a = coincidence_test(r, e, 7, null=null, seed=123, **kw)
+    b = coincidence_test(r, e, 7, null=null, seed=123, **kw)
+    c = coincidence_test(r, e, 7, null=null, seed=124, **kw)
     assert a.null_distribution is not None and b.null_distribution is not None
     np.testing.assert_array_equal(a.null_distribution, b.null_distribution)
     assert a.pvalue == b.pvalue and a.ratio_ci == b.ratio_ci
@@ -312,7 +316,9 @@ def test_reproducible_with_seed(null: str) -> None:
 
 
 def test_result_fields_summary_html() -> None:
-    res = coincidence_test(R, E, 3, null="jitter", n_surrogates=99, seed=0, jitter_days=10)
+    res = coincidence_test(
+        R, E, 3, null="jitter", n_surrogates=99, seed=0, jitter_days=10, method="monte carlo"
+    )
     assert res.null == "jitter" and res.jitter_days == 10 and res.window == 3
     assert res.direction == "around" and res.seed == 0 and res.n_surrogates == 99
     assert "jitter" in res.null_assumption
@@ -350,6 +356,7 @@ def test_jitter_null_keeps_bins() -> None:
         start=0,
         end=89,
         jitter_days=30,
+        method="monte carlo",
     )
     # each bin [0,29], [30,59], [60,89] has 3 covered days ([e, e+2])
     assert res.expected == pytest.approx(3 / 30)
@@ -374,7 +381,8 @@ days = st.lists(st.integers(0, 300), min_size=1, max_size=25)
     direction=st.sampled_from(["before", "after", "around"]),
 )
 def test_property_shift_both_series(r, e, window, shift, null, direction) -> None:
-    kw = {"direction": direction, "null": null, "n_surrogates": 50, "seed": 7, "n_bootstrap": 0}
+    kw = {"direction": direction, "null": null, "n_surrogates": 50, "seed": 7, "n_bootstrap": 0,
+          "method": "monte carlo"}  # fmt: skip
     a = coincidence_test(r, e, window, start=0, end=300, **kw)
     b = coincidence_test(
         np.add(r, shift), np.add(e, shift), window, start=shift, end=300 + shift, **kw
@@ -517,4 +525,4 @@ def test_plot_null_does_not_recompute() -> None:
     assert 0.123 in [line.get_xdata()[0] for line in ax.get_lines()]
     assert "p = 0.5" in ax.get_title()
     with pytest.raises(ValueError, match="neither null_distribution nor null_pmf"):
-        plot_null(dataclasses.replace(res, null_distribution=None))
+        plot_null(dataclasses.replace(res, null_distribution=None, null_pmf=None))

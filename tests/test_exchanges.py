@@ -165,3 +165,39 @@ def test_benjamini_yekutieli_is_stricter_than_bh():
     bh = adjust(p, "fdr_bh").p_adjusted.to_numpy()
     c = sum(1 / k for k in range(1, 6))
     assert np.allclose(by, np.minimum(bh * c, 1))
+
+
+def test_exchange_agreement_kappa_and_disagreements():
+    from analysis.record.agreement import exchange_agreement
+
+    fr = _frames()
+    dip = pd.DataFrame({"id": ["dip-20200105-1", "dip-20200228-1", "dip-20200301-1",
+                               "dip-20200302-1"],
+                        "exchange_role": pd.array(["handover", "none", "none", None],
+                                                  dtype="string")})  # fmt: skip
+    frames = {"x": {"releases": fr["releases"], "diplomatic": dip,
+                    "sanctions": dip.iloc[0:0]}}  # fmt: skip
+    second = pd.DataFrame({
+        "row_id": ["dip-20200105-1", "dip-20200228-1", "dip-20200301-1", "dip-20200302-1",
+                   "rel-20200105-1", "old-id"],
+        "table": ["diplomatic"] * 4 + ["releases", "releases"],
+        "exchange_role": ["handover", "announced_exchange", "none", "none", "", ""],
+        "exchange_event_id": ["", "", "", "", "dip-20200105-1", ""],
+        "occasion": ["", "", "", "", "exchange", "unknown"],
+        "short_detention": ["", "", "", "", "", "true"],
+        "note": ["n"] * 6,
+    })  # fmt: skip
+    res = exchange_agreement(frames, {"x": second}, renamed={"old-id": "rel-20201001-1"})
+    t = res.table.set_index(["country", "field"])
+    role = t.loc[("x", "exchange_role")]
+    # 4 pairs: handover/handover, none/announced, none/none, uncoded (= none)/none
+    assert (role.n, role.agree) == (4, 3)
+    # kappa by hand: table [[1,0,0],[0,0,0],[0,1,2]] over (handover, announced, none)
+    po, pe = 3 / 4, (1 * 1 + 0 * 1 + 3 * 2) / 16
+    assert role.kappa == pytest.approx((po - pe) / (1 - pe))
+    # the role, and a short detention one coder left empty (listed, not a kappa pair)
+    assert len(res.disagreements) == 2
+    assert set(res.disagreements["row_id"]) == {"dip-20200228-1", "rel-20200105-1"}
+    assert t.loc[("x", "in_exchange")].agree == 2
+    # short_detention: the renamed row agrees (true, true); false vs empty is not a pair
+    assert t.loc[("x", "short_detention")].n == 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "CONFIRM_COUNTRIES",
     "COUNTRIES",
     "DEFAULT_COUNTRY",
     "CountrySettings",
@@ -103,8 +104,24 @@ COUNTRIES: dict[str, CountrySettings] = {
         "NIC",
         open_bargains=True,
     ),
+    # out-of-sample countries of plan v3-confirm (issue #18), collected blind and frozen before
+    # any analysis (data/README.md, "frozen for v3-confirm")
+    "iran": CountrySettings(
+        "iran", "Iran", "other_ngo", "no NGO count (none found)", "IRN", end="2025-12-31",
+        has_counts=False,
+    ),
+    "azerbaijan": CountrySettings(
+        "azerbaijan", "Azerbaijan", "other_ngo", "Azerbaijani rights defenders' lists", "AZE",
+        end="2025-12-31",
+    ),
+    "egypt": CountrySettings(
+        "egypt", "Egypt", "other_ngo", "no NGO count (none found)", "EGY", end="2025-12-31",
+        has_counts=False,
+    ),
 }
 DEFAULT_COUNTRY = "venezuela"
+#: The countries collected blind for the registered out-of-sample test (plan v3-confirm).
+CONFIRM_COUNTRIES: tuple[str, ...] = ("iran", "azerbaijan", "egypt")
 
 
 def country_settings(country: str = DEFAULT_COUNTRY) -> CountrySettings:

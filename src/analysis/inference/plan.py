@@ -25,10 +25,11 @@ class Hypothesis:
     ----------
     id, label : str
         ``H1`` ... and the hypothesis in words.
-    kind : {"coincidence", "revolving", "dyadic"}
+    kind : {"coincidence", "revolving", "dyadic", "exchange_timing"}
         :func:`analysis.timing.coincidence.coincidence_test`,
         :func:`analysis.timing.revolving.revolving_door`
-        or :func:`analysis.timing.dyadic.dyadic_test`.
+        or :func:`analysis.timing.dyadic.dyadic_test`; ``exchange_timing`` is plan v3's E2
+        (:func:`analysis.inference.evidence.e2_test`).
     classes : tuple of str
         Event classes (see :data:`analysis.record.data.EVENT_CLASSES`).
     settings : dict
@@ -191,13 +192,62 @@ DYADIC = PlanVersion(
     ),
 )  # fmt: skip
 
+#: Plan version 3's bins (docs/analysis_plan.md, version 3): the surge-robust null chosen by the
+#: outcome-free calibration of issue #16 (size <= 0.05 under the clustered, shared-surge,
+#: strong-surge and late-surge scenarios, then power; docs/methods_coincidence.md): release
+#: clusters jittered within bins split where the test's own event calendar changes rate (segments of
+#: at least 30 days), each segment cut into pieces of at most 60 days. A name of
+#: :data:`analysis.inference.calibration.BIN_CANDIDATES`.
+V3_BIN_RULE = "change-point bins, at most 60 d"
+#: E2's event classes (plan v3 and the registered v3-confirm): talks, visits, agreements, relief.
+E2_CLASSES = ("negotiation", "envoy_visit", "agreement", "sanctions_relief")
+_E2_SETTINGS: dict[str, Any] = dict(window=7, direction="before", null="jitter", cluster_gap=3,
+                                    bin_rule=V3_BIN_RULE)  # fmt: skip
+
+#: Plan version 3 (2026-12-02): documented exchanges (E1, descriptive) apart from timing beyond
+#: them (E2, the confirmatory family), one serial-gatekeeping rule over the four countries.
+_V3 = PlanVersion(
+    version="v3",
+    date="2026-12-02",
+    start="2014-01-01",
+    end="2025-12-31",
+    note=("E2: releases not in a documented exchange (short detentions out) after non-exchange "
+          "events found by event search, within 7 days; change-point bins of at most 60 days; "
+          "serial gatekeeping: Venezuela, then the benchmarks by Holm"),
+    tests=(
+        Hypothesis("E2", "Releases that are not part of a documented exchange follow "
+                   "non-exchange talks, visits, agreements or relief within a week",
+                   "exchange_timing", E2_CLASSES,
+                   dict(_E2_SETTINGS, stages=[["venezuela"], ["belarus", "cuba", "nicaragua"]])),
+    ),
+)  # fmt: skip
+
+#: Plan v3-confirm, registered in issue #18 (copied as written into docs/analysis_plan.md): the
+#: same E2 on Iran, Azerbaijan and Egypt, pooled; one test is the whole confirmatory family.
+V3_CONFIRM = PlanVersion(
+    version="v3-confirm",
+    date="2026-12-02",
+    start="2014-01-01",
+    end="2025-12-31",
+    note=("registered in issue #18: total hits over the countries in the test, exact p by "
+          "convolution, confirmed if p < 0.05; countries with < 20 day-dated releases left out"),
+    tests=(
+        Hypothesis("C1", "Out of sample: releases not part of a documented exchange "
+                   "follow non-exchange talks, visits, agreements or relief (incl. aid) within "
+                   "a week, pooled over Iran, Azerbaijan and Egypt", "exchange_timing",
+                   E2_CLASSES, dict(_E2_SETTINGS, min_release_episodes=20)),
+    ),
+)  # fmt: skip
+
 PLANS: dict[str, PlanVersion] = {
     "v1": _V1,
     "v2": _V2,
     "v2-post-capture": POST_CAPTURE,
     "v2-dyadic": DYADIC,
+    "v3": _V3,
+    "v3-confirm": V3_CONFIRM,
 }
-CURRENT_PLAN = "v2"
+CURRENT_PLAN = "v3"
 
 
 def get_plan(version: str = CURRENT_PLAN) -> PlanVersion:

@@ -45,6 +45,7 @@ __all__ = [
     "RECORD_SCENARIOS",
     "RECORD_SHAPE",
     "SCENARIOS",
+    "SURGE_SCENARIOS",
     "CalibrationResult",
     "SyntheticSeries",
     "calibrate",
@@ -53,8 +54,10 @@ __all__ = [
     "simulate_clustered",
     "simulate_planted",
     "simulate_record_clustered",
+    "simulate_record_late_surge",
     "simulate_record_planted",
     "simulate_record_shaped",
+    "simulate_record_strong_surge",
     "simulate_record_surge",
     "simulate_shared_trend",
 ]
@@ -62,7 +65,13 @@ __all__ = [
 #: Scenario names understood by :func:`simulate` and :func:`calibrate`.
 SCENARIOS: tuple[str, ...] = ("clustered", "shared_trend", "planted")
 #: Record-shaped scenarios (:func:`simulate_record_shaped`), also understood by :func:`calibrate`.
-RECORD_SCENARIOS: tuple[str, ...] = ("record_clustered", "record_surge", "record_planted")
+RECORD_SCENARIOS: tuple[str, ...] = (
+    "record_clustered",
+    "record_surge",
+    "record_planted",
+    "record_strong_surge",
+    "record_late_surge",
+)
 #: Scenarios with a planted effect (their rejection rates are power, the others' are size).
 POWER_SCENARIOS: tuple[str, ...] = ("planted", "record_planted")
 
@@ -546,6 +555,43 @@ def simulate_record_planted(fraction: float = 0.3, **kwargs: Any) -> SyntheticSe
     return simulate_record_shaped(fraction=fraction, **kwargs)
 
 
+#: Shared-surge null scenarios for the choice of the surge-robust null (issue #16), with their
+#: generator settings: ``record_surge`` is v2's (two 120-day surges at 4x, a last year at 5x
+#: releases / 3x events); ``record_strong_surge`` is at least as strong as v1's ``shared_trend``
+#: (three 150-day surges at 8x, plus v2's last year); ``record_late_surge`` is a late surge like
+#: 2026 (v2's surges, then the last 90 days at 16x the release and 8x the event rate).
+SURGE_SCENARIOS: dict[str, dict[str, Any]] = {
+    "record_surge": {},
+    "record_strong_surge": dict(n_surges=3, surge_days=150, surge_boost=8.0),
+    "record_late_surge": dict(late_days=90, release_late_boost=16.0, event_late_boost=8.0),
+}
+
+
+def simulate_record_strong_surge(**kwargs: Any) -> SyntheticSeries:
+    """Null: :func:`simulate_record_surge` with surges at least as strong as v1's shared trend
+    (three 150-day surges at 8x; see :data:`SURGE_SCENARIOS`)."""
+    for k, v in SURGE_SCENARIOS["record_strong_surge"].items():
+        kwargs.setdefault(k, v)
+    kwargs.setdefault("shared_trend", True)
+    res = simulate_record_shaped(fraction=0.0, **kwargs)
+    return _rename(res, "record_strong_surge")
+
+
+def simulate_record_late_surge(**kwargs: Any) -> SyntheticSeries:
+    """Null: a late surge like 2026 (the last 90 days at 16x the release and 8x the event rate;
+    see :data:`SURGE_SCENARIOS`)."""
+    for k, v in SURGE_SCENARIOS["record_late_surge"].items():
+        kwargs.setdefault(k, v)
+    kwargs.setdefault("shared_trend", True)
+    return _rename(simulate_record_shaped(fraction=0.0, **kwargs), "record_late_surge")
+
+
+def _rename(res: SyntheticSeries, scenario: str) -> SyntheticSeries:
+    return SyntheticSeries(releases=res.releases, events=res.events, start=res.start,
+                           end=res.end, planted=res.planted, scenario=scenario,
+                           params=res.params)  # fmt: skip
+
+
 _GENERATORS: dict[str, Any] = {
     "clustered": simulate_clustered,
     "shared_trend": simulate_shared_trend,
@@ -553,6 +599,8 @@ _GENERATORS: dict[str, Any] = {
     "record_clustered": simulate_record_clustered,
     "record_surge": simulate_record_surge,
     "record_planted": simulate_record_planted,
+    "record_strong_surge": simulate_record_strong_surge,
+    "record_late_surge": simulate_record_late_surge,
 }
 
 

@@ -181,3 +181,138 @@ def intercoder_agreement(frames: dict[str, pd.DataFrame], second: pd.DataFrame) 
         disagreements=pd.DataFrame(dis, columns=["key", "row_id", "table", "field", "first",
                                                  "second"]),
     )  # fmt: skip
+
+
+#: Ids changed by the audit fixes after the exchange sample was drawn (2026-12-02): the second coder
+#: coded the old id. From docs/curation_notes/venezuela_exchange_and_audit_notes.md,
+#: benchmarks_exchange_and_audit_notes.md and audit_leftovers_notes.md.
+RENAMED_IDS: dict[str, str] = {
+    "san-20170824-1": "san-20170829-1", "san-20180319-1": "san-20180321-1",
+    "san-20180521-1": "san-20180524-1", "san-20181101-1": "san-20181102-1",
+    "san-20190125-1": "san-20190130-1", "san-20190805-1": "san-20190807-1",
+    "san-20250324-1": "san-20250327-1", "san-20260109-2": "san-20260115-1",
+    "san-20181127-1": "san-20181129-1", "san-20221024-1": "san-20221026-1",
+    "dip-20251214-1": "dip-20251213-2", "rel-20220501-1": "rel-20220527-1",
+}  # fmt: skip
+
+#: Exchange fields compared, per table: the event's role; for releases whether the release is in
+#: an exchange at all, the exchange's event, the occasion and short detention.
+EXCHANGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "diplomatic": ("exchange_role",),
+    "sanctions": ("exchange_role",),
+    "releases": ("in_exchange", "exchange_event_id", "occasion", "short_detention"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class ExchangeAgreement:
+    """Result of :func:`exchange_agreement`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per country (and ``all``) and field: ``n`` (pairs where both coders gave a
+        value), ``agree``, ``share`` and Cohen's ``kappa``.
+    disagreements : DataFrame
+        ``country``, ``row_id``, ``table``, ``field``, ``first``, ``second``, ``second_note``.
+    missing : list of str
+        Sampled rows no longer in the record (removed as duplicates), left out.
+    """
+
+    table: pd.DataFrame
+    disagreements: pd.DataFrame = field(repr=False)
+    missing: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Short plain-text table."""
+        return ("Exchange coding: blind second coder vs first coder\n"
+                + self.table.to_string(index=False)
+                + f"\n{len(self.disagreements)} disagreements (listed and adjudicated in "
+                "docs/curation_notes/exchange_adjudication.md)")  # fmt: skip
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(self.summary()) + "</pre>"
+
+
+def _cell(v: Any) -> str:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    return str(v).strip()
+
+
+def exchange_agreement(
+    frames_by_country: dict[str, dict[str, pd.DataFrame]],
+    second_by_country: dict[str, pd.DataFrame],
+    renamed: dict[str, str] | None = None,
+) -> ExchangeAgreement:
+    """Agreement of the blind second coder with the record on the exchange coding.
+
+    Parameters
+    ----------
+    frames_by_country : dict
+        Country -> its tables (``releases``, ``diplomatic``, ``sanctions``).
+    second_by_country : dict
+        Country -> its ``exchange_second_coding.csv`` (columns ``row_id``, ``table``,
+        ``exchange_role``, ``exchange_event_id``, ``occasion``, ``short_detention``, ``note``).
+    renamed : dict, optional
+        Old id -> new id for rows re-identified after the sample was drawn (default
+        :data:`RENAMED_IDS`). Event ids named in ``exchange_event_id`` are mapped too.
+
+    Returns
+    -------
+    ExchangeAgreement
+        Kappa per field; an empty second value (the coder could not tell) is left out of the
+        pairs for ``short_detention`` only, where empty is an allowed answer of its own.
+    """
+    ren = RENAMED_IDS if renamed is None else renamed
+    pairs: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    dis, missing = [], []
+    for country, second in second_by_country.items():
+        fr = frames_by_country[country]
+        for r in second.itertuples(index=False):
+            table = r.table
+            rid = ren.get(r.row_id, r.row_id)
+            cur = fr[table].set_index("id")
+            if rid not in cur.index:
+                missing.append(f"{country}/{r.row_id}")
+                continue
+            row = cur.loc[rid]
+            for f in EXCHANGE_FIELDS[table]:
+                if f == "in_exchange":
+                    a = "true" if _cell(row.get("exchange_event_id")) else "false"
+                    b = "true" if _cell(r.exchange_event_id) else "false"
+                elif f == "exchange_event_id":
+                    a = _cell(row.get(f))
+                    b = ren.get(_cell(r.exchange_event_id), _cell(r.exchange_event_id))
+                    if not (a or b):
+                        continue  # both say "no exchange": counted under in_exchange
+                else:
+                    a, b = _cell(row.get(f)), _cell(getattr(r, f))
+                    if f == "exchange_role":
+                        a = a or "none"
+                    if f == "short_detention" and (not a or not b):
+                        if a != b:
+                            dis.append(dict(country=country, row_id=rid, table=table, field=f,
+                                            first=a, second=b,
+                                            second_note=_cell(r.note)))  # fmt: skip
+                        continue
+                pairs.setdefault((country, f), []).append((a, b))
+                if a != b:
+                    dis.append(dict(country=country, row_id=rid, table=table, field=f, first=a,
+                                    second=b, second_note=_cell(r.note)))  # fmt: skip
+    rows = []
+    fields = sorted({f for (_, f) in pairs}, key=lambda f: [x for v in EXCHANGE_FIELDS.values()
+                                                             for x in v].index(f))  # fmt: skip
+    for c in [*second_by_country, "all"]:
+        for f in fields:
+            pr = [p for (cc, ff), v in pairs.items() if ff == f and c in (cc, "all") for p in v]
+            if not pr:
+                continue
+            a, b = [x for x, _ in pr], [y for _, y in pr]
+            agree = sum(x == y for x, y in pr)
+            rows.append(dict(country=c, field=f, n=len(pr), agree=agree, share=agree / len(pr),
+                             kappa=_kappa(a, b)))  # fmt: skip
+    return ExchangeAgreement(table=pd.DataFrame(rows), disagreements=pd.DataFrame(dis),
+                             missing=missing)  # fmt: skip

@@ -404,7 +404,9 @@ def _exchange_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list
     dip = frames["diplomatic"]
     for r in dip.itertuples(index=False):
         role = r.exchange_role if isinstance(r.exchange_role, str) else ""
-        if role in ("handover", "announced_exchange") and r.describes_release is False:
+        if role in ("handover", "announced_exchange") and not pd.isna(r.describes_release) and (
+            not bool(r.describes_release)
+        ):
             out.append(Problem(f"{country}/diplomatic.csv", None, "describes_release", "false",
                                f"row {r.id}: a {role} row must have "
                                "describes_release = true"))  # fmt: skip
@@ -422,13 +424,18 @@ def _exchange_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list
     return out
 
 
+def _true(x: object) -> bool:
+    """True for a true boolean cell (pandas' nullable booleans are not ``True`` by identity)."""
+    return bool(x) if not pd.isna(x) else False
+
+
 def _sweep_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:
     """Sweep episodes name existing releases; a release the sweep found is flagged
     ``sweep_found`` and a ``detection = sweep`` row was found by the sweep."""
     rel = frames["releases"]
     out = []
     for r in rel.itertuples(index=False):
-        if isinstance(r.detection, str) and r.detection == "sweep" and r.sweep_found is not True:
+        if isinstance(r.detection, str) and r.detection == "sweep" and not _true(r.sweep_found):
             out.append(Problem(f"{country}/releases.csv", None, "sweep_found",
                                str(r.sweep_found), f"row {r.id}: a detection = sweep row must "
                                "have sweep_found = true"))  # fmt: skip
@@ -443,11 +450,11 @@ def _sweep_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Pr
             out.append(Problem(f"{country}/sweep_episodes.csv", None, "release_id",
                                r.release_id, rule))  # fmt: skip
     for r in rel.itertuples(index=False):
-        if r.id in named and r.sweep_found is not True:
+        if r.id in named and not _true(r.sweep_found):
             out.append(Problem(f"{country}/releases.csv", None, "sweep_found", str(r.sweep_found),
                                f"row {r.id}: the sweep found it (sweep_episodes), so "
                                "sweep_found must be true"))  # fmt: skip
-        if r.sweep_found is True and r.id not in named:
+        if _true(r.sweep_found) and r.id not in named:
             out.append(Problem(f"{country}/releases.csv", None, "sweep_found", "true",
                                f"row {r.id}: sweep_found = true but no sweep_episodes row "
                                "names it"))  # fmt: skip
@@ -613,6 +620,8 @@ def ngo_flows(prisoner_counts: pd.DataFrame) -> pd.DataFrame:
         for _, g in sub.groupby(["reported_by", "period_start"], sort=True):
             rows.extend(_flow_rows(g, measure))
     out = pd.DataFrame(rows, columns=cols[:5] + cols[6:])
+    for c in ("period_start", "period_end"):  # typed even when there is no flow at all
+        out[c] = pd.to_datetime(out[c])
     out["days"] = (out["period_end"] - out["period_start"]).dt.days.astype("int64") + 1
     out = out[cols].astype({"id": "string", "reported_by": "string", "measure": "string",
                             "derivation": "string"})  # fmt: skip

@@ -287,7 +287,8 @@ def load_with_user(
         if frame is not None:
             user[table] = frame
     # derived tables (events, flows) are rebuilt from the merged ones or left out
-    merged = {t: _merge(df, user.get(t)) for t, df in curated.items() if t in TABLES}
+    merged = {t: _merge(df, user.get(t)) if t in USER_TABLES else df
+              for t, df in curated.items() if t in TABLES}  # fmt: skip
     for table in sorted(set(user) - set(merged)):
         merged[table] = user[table].assign(origin=pd.array(["user"] * len(user[table]), "string"))
     rel_label = _display(paths["releases"], base_root) if "releases" in user else None

@@ -33,6 +33,7 @@ Nulls
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,9 @@ import numpy as np
 __all__ = [
     "NULLS",
     "NULL_ASSUMPTIONS",
+    "change_point_bins",
+    "change_points",
+    "check_bins",
     "circular_shift_surrogates",
     "cluster_labels",
     "jitter_ranges",
@@ -202,7 +206,14 @@ def cluster_labels(days: Any, cluster_gap: int = 0) -> np.ndarray:
 
 
 def jitter_ranges(
-    releases: Any, start: int, end: int, jitter_days: int, cluster_gap: int = 0
+    releases: Any,
+    start: int,
+    end: int,
+    jitter_days: int,
+    cluster_gap: int = 0,
+    *,
+    bins: Any = None,
+    release_ends: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Where each release cluster may move under the interval-jitter null.
 
@@ -217,6 +228,14 @@ def jitter_ranges(
         (the last one cut at ``end``).
     cluster_gap : int, default 0
         See :func:`cluster_labels`.
+    bins : array-like of int, optional
+        First day of every bin (increasing, the first equal to ``start``): bins of unequal
+        width, e.g. split where the event rate changes (:func:`change_point_bins`).
+        ``jitter_days`` is then ignored.
+    release_ends : array-like of int, optional
+        Last possible day of each release (default: the release day itself). A release known
+        only to an interval (a week, a month) is its own cluster, anchored at its first possible
+        day; it moves as a block and its whole interval stays inside the period.
 
     Returns
     -------
@@ -230,22 +249,136 @@ def jitter_ranges(
         observed anchor.
     """
     _check_period(start, end)
-    if isinstance(jitter_days, bool) or not isinstance(jitter_days, (int, np.integer)):
+    if bins is None and (
+        isinstance(jitter_days, bool) or not isinstance(jitter_days, (int, np.integer))
+    ):
         raise ValueError(f"jitter_days = {jitter_days!r} must be an int >= 1")
-    if jitter_days < 1:
+    if bins is None and jitter_days < 1:
         raise ValueError(f"jitter_days = {jitter_days} must be >= 1 (bin width in days)")
     r = _as_days(releases, start, end)
-    labels = cluster_labels(r, cluster_gap)
+    ends = r if release_ends is None else _as_days(release_ends, start, end, "release_ends")
+    if ends.size != r.size or (ends < r).any():
+        raise ValueError("release_ends must have one entry per release, each >= its release day")
+    dated = ends == r
+    labels = np.empty(r.size, dtype=np.int64)
+    labels[dated] = cluster_labels(r[dated], cluster_gap)
+    n_dated = int(labels[dated].max()) + 1 if dated.any() else 0
+    labels[~dated] = n_dated + np.arange(int((~dated).sum()))
     n_clusters = int(labels.max()) + 1 if r.size else 0
     anchor = np.full(n_clusters, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(anchor, labels, r)
     last = np.full(n_clusters, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last, labels, r)
+    np.maximum.at(last, labels, ends)
     span = last - anchor
-    k = (anchor - start) // jitter_days
-    lo = start + k * jitter_days
-    hi = np.minimum(lo + jitter_days - 1, end - span)
+    if bins is None:
+        k = (anchor - start) // jitter_days
+        lo = start + k * jitter_days
+        bin_hi = lo + jitter_days - 1
+    else:
+        edges = check_bins(bins, start, end)
+        k = np.searchsorted(edges, anchor, side="right") - 1
+        lo = edges[k]
+        bin_hi = np.append(edges[1:] - 1, end)[k]
+    hi = np.minimum(bin_hi, end - span)
     return labels, r - anchor[labels], lo, hi
+
+
+def check_bins(bins: Any, start: int, end: int) -> np.ndarray:
+    """Validate bin edges (first day of every bin): int, strictly increasing, first = ``start``,
+    all inside ``[start, end]``."""
+    b = np.asarray(bins, dtype=np.int64).ravel()
+    if b.size == 0 or b[0] != start:
+        raise ValueError(f"bins must start at start = {start} (the first day of the first bin)")
+    if (np.diff(b) <= 0).any() or b[-1] > end:
+        raise ValueError("bins must be strictly increasing day numbers inside [start, end]")
+    return b
+
+
+def change_points(
+    events: Any, start: int, end: int, *, min_days: int = 30, penalty: float | None = None
+) -> np.ndarray:
+    """Where the event rate changes: segment boundaries of the event calendar.
+
+    Optimal partitioning (exact dynamic programming over candidate boundaries every
+    ``min_days // 2`` days) of the daily event counts into segments of constant Poisson rate,
+    each at least ``min_days`` long, with a penalty per segment (default ``2 log T``, BIC-like).
+
+    Returns
+    -------
+    numpy.ndarray
+        Day numbers of the segment starts plus ``end + 1`` (so ``len - 1`` segments).
+    """
+    n_days = _check_period(start, end)
+    if isinstance(min_days, bool) or not isinstance(min_days, (int, np.integer)) or min_days < 1:
+        raise ValueError(f"min_days = {min_days!r} must be an int >= 1")
+    ev = _as_days(events, start, end, "events") - start
+    counts = np.bincount(ev, minlength=n_days).astype(float)
+    pen = 2.0 * np.log(n_days) if penalty is None else float(penalty)
+    step = max(1, int(min_days) // 2)
+    grid = np.unique(np.append(np.arange(0, n_days, step), n_days))
+    csum = np.concatenate([[0.0], np.cumsum(counts)])
+    m = grid.size
+    length = grid[None, :] - grid[:, None]  # [i, j]: segment grid[i] .. grid[j] - 1
+    k = csum[grid][None, :] - csum[grid][:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = np.where((k > 0) & (length > 0), k * np.log(k / np.maximum(length, 1)) - k, 0.0)
+    cost = -2.0 * ll + pen
+    allowed = length >= min(int(min_days), n_days)
+    allowed[0, m - 1] = True  # a single segment is always allowed
+    cost = np.where(allowed & (length > 0), cost, np.inf)
+    best = np.full(m, np.inf)
+    best[0] = 0.0
+    prev = np.zeros(m, dtype=np.int64)
+    for jj in range(1, m):
+        c = best[:jj] + cost[:jj, jj]
+        a = int(np.argmin(c))
+        best[jj], prev[jj] = c[a], a
+    cuts = [m - 1]
+    while cuts[-1] != 0:
+        cuts.append(int(prev[cuts[-1]]))
+    return start + grid[np.array(cuts[::-1])]
+
+
+def change_point_bins(
+    events: Any, start: int, end: int, *, min_days: int = 30, max_days: int = 90,
+    penalty: float | None = None, segments: Any = None,
+) -> np.ndarray:  # fmt: skip
+    """Bins split where the event rate changes, then cut to at most ``max_days`` days.
+
+    The change points of the event calendar (:func:`change_points`) split the period into
+    segments of constant event rate; each segment is cut into pieces of (almost) equal width of
+    at most ``max_days`` days. Uses the event calendar only, never the releases.
+
+    Parameters
+    ----------
+    events : array-like of int
+        Event day numbers inside ``[start, end]``.
+    start, end : int
+        Observation period.
+    min_days, max_days : int
+        Shortest segment between change points; widest bin.
+    penalty : float, optional
+        Penalty per extra segment (default ``2 * log(T)``).
+    segments : array-like of int, optional
+        Segment boundaries already computed by :func:`change_points` (skips the search).
+
+    Returns
+    -------
+    numpy.ndarray
+        First day of every bin (``bins`` of :func:`jitter_ranges`).
+    """
+    if isinstance(max_days, bool) or not isinstance(max_days, (int, np.integer)) or max_days < 1:
+        raise ValueError(f"max_days = {max_days!r} must be an int >= 1")
+    seg = (
+        change_points(events, start, end, min_days=min_days, penalty=penalty)
+        if segments is None
+        else np.asarray(segments, dtype=np.int64)
+    )
+    edges: list[int] = []
+    for a, b in itertools.pairwise(seg):
+        n_pieces = int(np.ceil((b - a) / max_days))
+        edges += list(a + np.floor(np.arange(n_pieces) * (b - a) / n_pieces).astype(np.int64))
+    return np.unique(np.asarray(edges, dtype=np.int64))
 
 
 def jitter_surrogates(
@@ -256,6 +389,9 @@ def jitter_surrogates(
     n_surrogates: int,
     seed: int | np.random.Generator | None = None,
     cluster_gap: int = 0,
+    *,
+    bins: Any = None,
+    release_ends: Any = None,
 ) -> np.ndarray:
     """Interval-jitter surrogates: each release cluster redrawn uniformly inside its bin.
 
@@ -273,6 +409,8 @@ def jitter_surrogates(
         Random seed.
     cluster_gap : int, default 0
         See :func:`cluster_labels`.
+    bins, release_ends : optional
+        See :func:`jitter_ranges` (an interval-dated release's surrogate is its first day).
 
     Returns
     -------
@@ -280,7 +418,9 @@ def jitter_surrogates(
         ``(n_surrogates, n_releases)`` int64 day numbers, columns in input order.
     """
     n = _check_n(n_surrogates)
-    labels, offsets, lo, hi = jitter_ranges(releases, start, end, jitter_days, cluster_gap)
+    labels, offsets, lo, hi = jitter_ranges(
+        releases, start, end, jitter_days, cluster_gap, bins=bins, release_ends=release_ends
+    )
     rng = make_rng(seed)
     width = (hi - lo + 1).astype(np.float64)
     anchors = lo + (rng.random((n, lo.size)) * width).astype(np.int64)

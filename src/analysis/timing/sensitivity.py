@@ -42,10 +42,8 @@ from analysis.timing.coincidence import (
 from analysis.timing.nulls import cluster_labels, jitter_ranges, make_rng
 
 __all__ = [
-    "PlanSensitivity",
     "SensitivityResult",
     "cluster_shares",
-    "plan_sensitivity",
     "power_curve_from_shares",
     "sensitivity",
 ]
@@ -79,6 +77,16 @@ class SensitivityResult:
         Level and target power.
     settings : dict
         window, direction, jitter_days, cluster_gap, n_sim, seed, weighted.
+    rule_alpha : float or None
+        The level at which the family's decision rule first tests this row (Holm: ``alpha / m``
+        for a family of ``m``), when given.
+    mde_fraction_rule, mde_ratio_rule : float
+        The MDE at ``rule_alpha`` (nan when no rule level was given).
+    observed_ratio, power_observed : float
+        The observed ratio, when given, and the exact power at the planted share whose expected
+        ratio equals it, at ``rule_alpha`` (or ``alpha`` when no rule level was given).
+    method : str
+        ``"exact"`` (convolution, :mod:`analysis.timing.exact`) or ``"monte carlo"``.
     """
 
     n_releases: int
@@ -94,6 +102,12 @@ class SensitivityResult:
     alpha: float = 0.05
     power: float = 0.8
     settings: dict[str, Any] = field(default_factory=dict)
+    rule_alpha: float | None = None
+    mde_fraction_rule: float = float("nan")
+    mde_ratio_rule: float = float("nan")
+    observed_ratio: float = float("nan")
+    power_observed: float = float("nan")
+    method: str = "monte carlo"
 
     @property
     def detectable(self) -> bool:
@@ -113,6 +127,17 @@ class SensitivityResult:
             ("expected share (null)", f"{self.expected:.3f}"),
             ("largest attainable ratio", f"{self.max_ratio:.2f}"),
             (f"MDE ratio at {self.power:.0%} power, alpha {self.alpha}", mde),
+            *(
+                [(f"MDE ratio at the rule's level {self.rule_alpha:.4g}",
+                  _mde_text(self.mde_ratio_rule, self.mde_fraction_rule))]
+                if self.rule_alpha is not None else []
+            ),
+            *(
+                [(f"power at the observed ratio {self.observed_ratio:.2f}",
+                  f"{self.power_observed:.3f}")]
+                if np.isfinite(self.observed_ratio) else []
+            ),
+            ("method", self.method),
             (
                 "test",
                 f"window {s.get('window')} d {s.get('direction')}, jitter {s.get('jitter_days')} "
@@ -138,6 +163,14 @@ class SensitivityResult:
             for k, v in self._rows()
         )
         return f"<table><caption>What the test could have detected</caption>{body}</table>"
+
+
+def _mde_text(ratio: float, fraction: float) -> str:
+    if np.isnan(ratio):
+        return "not computed"
+    if np.isinf(ratio):
+        return "not reached (even every cluster placed at its best position)"
+    return f"{ratio:.2f} (share of clusters placed {fraction:.2f})"
 
 
 def cluster_shares(
@@ -215,6 +248,12 @@ def sensitivity(
     power: float = 0.8,
     n_sim: int = 4000,
     seed: int | None = None,
+    rule_alpha: float | None = None,
+    observed_ratio: float | None = None,
+    method: str = "exact",
+    bins: Any = None,
+    release_ends: Any = None,
+    event_ends: Any = None,
 ) -> SensitivityResult:
     """Informative release days, the largest attainable ratio and the minimum detectable effect.
 
@@ -242,7 +281,20 @@ def sensitivity(
     n_sim : int
         Monte Carlo draws per planted share (null and alternatives).
     seed : int or None
-        Seed (the same seed gives the same result).
+        Seed (the same seed gives the same result; unused by the exact method).
+    rule_alpha : float, optional
+        The level at which the family's decision rule first tests this hypothesis (Holm:
+        ``alpha / m``); adds ``mde_ratio_rule`` and sets the level of ``power_observed``.
+    observed_ratio : float, optional
+        The observed ratio; adds the exact power at the planted share with that expected ratio.
+    method : {"exact", "monte carlo"}
+        ``"exact"``: power and MDE by convolution (:mod:`analysis.timing.exact`), the MDE by
+        bisection on the planted share; ``"monte carlo"``: the earlier simulation on a grid.
+    bins : array-like, optional
+        First day of every bin (bins of unequal width; replaces ``jitter_days``).
+    release_ends, event_ends : array-like, optional
+        Dates as intervals (see :func:`analysis.timing.coincidence.coincidence_test`); exact
+        method only.
 
     Returns
     -------
@@ -264,6 +316,15 @@ def sensitivity(
     if not (0 < power < 1):
         raise ValueError(f"power = {power!r} must be between 0 and 1")
     n_sim = _check_int(n_sim, "n_sim", 100)
+    if method not in ("exact", "monte carlo"):
+        raise ValueError(f"method = {method!r}; allowed: 'exact', 'monte carlo'")
+    if rule_alpha is not None and not (0 < rule_alpha < 1):
+        raise ValueError(f"rule_alpha = {rule_alpha!r} must be between 0 and 1")
+    if method == "exact" or bins is not None or release_ends is not None or event_ends is not None:
+        return _exact_sensitivity(releases, events, window, direction, jitter_days, cluster_gap,
+                                  start, end, weights, alpha, power, rule_alpha,
+                                  observed_ratio, bins, n_sim, seed, release_ends,
+                                  event_ends)  # fmt: skip
     shares = cluster_shares(
         releases, events, window, direction=direction, jitter_days=jitter_days,
         cluster_gap=cluster_gap, start=start, end=end, weights=weights,
@@ -292,6 +353,86 @@ def sensitivity(
             window=int(window), direction=direction, jitter_days=int(jitter_days),
             cluster_gap=int(cluster_gap), n_sim=n_sim, seed=seed, weighted=weights is not None,
         ),
+    )  # fmt: skip
+
+
+def _exact_sensitivity(
+    releases: Any, events: Any, window: int, direction: str, jitter_days: int,
+    cluster_gap: int, start: Any, end: Any, weights: Any, alpha: float, power: float,
+    rule_alpha: float | None, observed_ratio: float | None, bins: Any, n_sim: int,
+    seed: int | None, release_ends: Any = None, event_ends: Any = None,
+) -> SensitivityResult:  # fmt: skip
+    """:func:`sensitivity` by exact convolution (see :mod:`analysis.timing.exact`)."""
+    from analysis.timing.calendar import to_days
+    from analysis.timing.coincidence import _lattice_weights, hit_values
+    from analysis.timing.exact import (
+        exact_mde,
+        expected_ratio,
+        fraction_for_ratio,
+        jitter_table,
+        power_curve,
+    )
+    from analysis.timing.nulls import check_bins
+
+    r = _days(releases, "releases")
+    ev = _days(events, "events")
+    window = _check_int(window, "window", 1)
+    direction = _choice(direction, "direction", DIRECTIONS)
+    jitter_days = _check_int(jitter_days, "jitter_days", 1)
+    cluster_gap = _check_int(cluster_gap, "cluster_gap", 0)
+    r_end = r if release_ends is None else to_days(release_ends, name="release_ends")
+    ev_end = ev if event_ends is None else to_days(event_ends, name="event_ends")
+    s, e = _period(np.concatenate([r, r_end]), np.concatenate([ev, ev_end]), start, end)
+    w = np.ones(r.size) if weights is None else _lattice_weights(as_weights(weights, r.size, True))
+    b = None if bins is None else check_bins(to_days(bins, name="bins"), s, e)
+    h = hit_values(ev, s, e, window, direction, event_ends=ev_end)
+    values, labels = jitter_table(h, r, s, e, jitter_days, cluster_gap, w, bins=b,
+                                  release_ends=r_end)  # fmt: skip
+    best = np.nanmax(values, axis=1)
+    informative = (best - np.nanmin(values, axis=1)) > 1e-12
+    mean = np.nanmean(values, axis=1)
+    expected = float(mean.sum()) / float(w.sum())
+    pw = power_curve(values, alpha, _FRACTIONS)
+    curve = pd.DataFrame({"fraction": _FRACTIONS,
+                          "ratio": [expected_ratio(values, f) for f in _FRACTIONS],
+                          "power": pw})  # fmt: skip
+    mde_f, mde_r = exact_mde(values, alpha, power)
+    mde_fr, mde_rr = (float("nan"), float("nan"))
+    if rule_alpha is not None:
+        mde_fr, mde_rr = exact_mde(values, rule_alpha, power)
+    obs, p_obs = float("nan"), float("nan")
+    if observed_ratio is not None and np.isfinite(observed_ratio):
+        from analysis.timing.exact import planted_power
+
+        obs = float(observed_ratio)
+        f_obs = fraction_for_ratio(values, obs)
+        if np.isfinite(f_obs):
+            p_obs = planted_power(values, f_obs, alpha if rule_alpha is None else rule_alpha)
+    return SensitivityResult(
+        n_releases=int(r.size),
+        n_clusters=int(values.shape[0]),
+        n_informative=int(informative[labels].sum()),
+        n_informative_clusters=int(informative.sum()),
+        expected=expected,
+        max_statistic=float(best.sum()) / float(w.sum()),
+        max_ratio=float(best.sum() / mean.sum()) if mean.sum() > 0 else float("nan"),
+        mde_fraction=mde_f,
+        mde_ratio=mde_r,
+        power_curve=curve,
+        alpha=alpha,
+        power=power,
+        settings=dict(
+            window=int(window), direction=direction,
+            jitter_days=None if b is not None else int(jitter_days),
+            n_bins=None if b is None else int(b.size), cluster_gap=int(cluster_gap),
+            n_sim=None, seed=seed, weighted=weights is not None,
+        ),
+        rule_alpha=rule_alpha,
+        mde_fraction_rule=mde_fr,
+        mde_ratio_rule=mde_rr,
+        observed_ratio=obs,
+        power_observed=p_obs,
+        method="exact",
     )  # fmt: skip
 
 
@@ -356,74 +497,11 @@ def _interpolate_mde(curve: pd.DataFrame, target: float) -> tuple[float, float]:
     return float(f0 + t * (f1 - f0)), float(r0 + t * (r1 - r0))
 
 
-@dataclass(frozen=True, eq=False)
-class PlanSensitivity:
-    """Result of :func:`plan_sensitivity`: one :class:`SensitivityResult` per coincidence test.
+def __getattr__(name: str) -> Any:
+    """``plan_sensitivity`` and ``PlanSensitivity`` moved to :mod:`analysis.inference.reach` (a
+    plan is the inference stage's business); kept reachable here for existing callers."""
+    if name in ("plan_sensitivity", "PlanSensitivity"):
+        from analysis.inference import reach
 
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        One row per hypothesis: settings, ``n_releases``, ``n_informative``, ``max_ratio``,
-        ``mde_ratio``, ``mde_fraction``.
-    results : dict
-        Hypothesis id -> :class:`SensitivityResult`.
-    plan : str
-        Plan version.
-    """
-
-    table: pd.DataFrame
-    results: dict[str, SensitivityResult] = field(repr=False)
-    plan: str = ""
-
-    def summary(self) -> str:
-        """Short plain-text table."""
-        return f"Sensitivity of plan {self.plan}\n" + self.table.to_string(index=False)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>Sensitivity of plan {html.escape(self.plan)}</b></p>" + self.table.to_html(
-            index=False, float_format=lambda x: f"{x:.3f}"
-        )
-
-
-def plan_sensitivity(
-    frames: dict[str, pd.DataFrame], plan: str = "v2", *, n_sim: int = 2000, seed: int | None = None
-) -> PlanSensitivity:
-    """:func:`sensitivity` of every coincidence test of a plan version on the record.
-
-    Parameters
-    ----------
-    frames : dict of DataFrame
-        From :func:`analysis.record.data.load_processed`.
-    plan : str
-        Plan version (see :mod:`analysis.inference.plan`).
-    n_sim : int
-        Monte Carlo draws per planted share.
-    seed : int or None
-        Seed; each test derives its own.
-    """
-    from analysis.inference.plan import get_plan
-    from analysis.record.overview import release_days, select_events
-
-    pl = get_plan(plan)
-    days = release_days(frames["releases"], pl.start, pl.end)
-    tests = [t for t in pl.tests if t.kind == "coincidence"]
-    seeds = np.random.SeedSequence(seed).generate_state(len(tests))
-    results, rows = {}, []
-    for t, sd in zip(tests, seeds, strict=True):
-        st = t.settings
-        ev = select_events(frames["events"], list(t.classes), pl.start, pl.end)
-        if not len(ev) or not len(days):
-            continue  # nothing to detect against: the test is not run on this record
-        res = sensitivity(days["date"], ev["date"], st["window"], direction=st["direction"],
-                          jitter_days=st["jitter_days"], cluster_gap=st["cluster_gap"],
-                          start=pl.start, end=pl.end, n_sim=n_sim, seed=int(sd))  # fmt: skip
-        results[t.id] = res
-        rows.append(dict(id=t.id, window=st["window"], direction=st["direction"],
-                         jitter_days=st["jitter_days"], n_events=len(ev),
-                         n_releases=res.n_releases, n_informative=res.n_informative,
-                         max_ratio=res.max_ratio, mde_ratio=res.mde_ratio,
-                         mde_fraction=res.mde_fraction))  # fmt: skip
-    return PlanSensitivity(table=pd.DataFrame(rows), results=results, plan=pl.version)
+        return getattr(reach, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
