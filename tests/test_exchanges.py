@@ -201,3 +201,13 @@ def test_exchange_agreement_kappa_and_disagreements():
     assert t.loc[("x", "in_exchange")].agree == 2
     # short_detention: the renamed row agrees (true, true); false vs empty is not a pair
     assert t.loc[("x", "short_detention")].n == 1
+
+
+def test_month_end_count_keeps_its_day():
+    """Audit fix (issue #17): a count whose page states a cut-off is dated to that day."""
+    from analysis.record.data import load_raw
+
+    pc = load_raw(country="venezuela")["prisoner_counts"].set_index("id")
+    row = pc.loc["pc-20231231-1"]  # "al cierre de 2023", once dated 2023-12-01 at month precision
+    assert row["date"] == pd.Timestamp("2023-12-31") and row["date_precision"] == "day"
+    assert "pc-20231201-1" not in pc.index
