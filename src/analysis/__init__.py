@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     ),
     **dict.fromkeys(["intercoder_agreement", "read_second_coding"], "analysis.record.agreement"),
     "load_with_user": "analysis.record.userdata",
+    "build_database": "analysis.record.database",
+    "build_release": "analysis.record.release",
     **dict.fromkeys(["coincidence_test", "coincidence_rates"], "analysis.timing.coincidence"),
     "sensitivity": "analysis.timing.sensitivity",
     "plan_sensitivity": "analysis.inference.reach",

@@ -194,7 +194,8 @@ def changelog(version: str, changes: list[TableChange], previous: str | None) ->
     lines += [
         f"Compared with `{previous}`: the curated tables (`raw/`), rows matched by country and "
         "`id`. A changed row has at least one field with another value (the fields are "
-        "listed). Processed tables follow from these.",
+        "listed). An id carries its row's date, so a re-dated row shows as one removed and one "
+        "added. Processed tables follow from these.",
         "",
         "| country | table | rows | added | removed | changed |",
         "|---|---|---|---|---|---|",
