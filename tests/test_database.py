@@ -199,3 +199,24 @@ def test_source_url_is_a_link_and_columns_are_described(built, metadata):
         assert tables[name]["description"]
     assert metadata["license"] == "CC-BY-4.0" and "Cite as" in metadata["description_html"]
     assert "exchange_event_id" in tables["releases"]["columns"]
+
+
+def test_a_column_documented_in_the_readme_gets_its_meaning(tmp_path):
+    from analysis.record.dictionary import column_description
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "README.md").write_text(
+        "### `releases.csv` — release episodes\n"
+        "| column | type | meaning |\n|---|---|---|\n"
+        "| `new_field`, `other_field` | string | what the curators wrote, with `code` |\n"
+        "### `sanctions.csv` — sanctions\n"
+        "| `new_field` | int | something else |\n",
+        encoding="utf-8",
+    )
+    assert column_description("releases", "new_field", tmp_path) == (
+        "what the curators wrote, with code"
+    )
+    assert column_description("releases", "other_field", tmp_path).startswith("what the")
+    assert column_description("sanctions", "new_field", tmp_path) == "something else"
+    assert column_description("releases", "date_precision", tmp_path).startswith("Precision")
+    assert column_description("releases", "no_such_column", tmp_path) == ""
