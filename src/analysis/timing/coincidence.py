@@ -677,10 +677,17 @@ class _Null:
     pvalue_lower: float
 
 
-def _exact_jitter(inp: _Inputs, h: np.ndarray, statistic_raw: float, w_sum: float) -> _Null:
+def _ranges(inp: _Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return jitter_ranges(inp.r, inp.s, inp.e, inp.jitter_days or DEFAULT_JITTER_DAYS,
+                         inp.cluster_gap, bins=inp.bins, release_ends=inp.r_end)  # fmt: skip
+
+
+def _exact_jitter(
+    inp: _Inputs, h: np.ndarray, statistic_raw: float, w_sum: float, ranges: tuple
+) -> _Null:
     values, _ = jitter_table(h, inp.r, inp.s, inp.e, inp.jitter_days or DEFAULT_JITTER_DAYS,
-                             inp.cluster_gap, inp.wt, bins=inp.bins,
-                             release_ends=inp.r_end)  # fmt: skip
+                             inp.cluster_gap, inp.wt, bins=inp.bins, release_ends=inp.r_end,
+                             ranges=ranges)  # fmt: skip
     return _from_table(values, None, inp, statistic_raw, w_sum)
 
 
@@ -707,15 +714,12 @@ def _from_table(
                  pvalue_lower=p_lo)  # fmt: skip
 
 
-def _release_means(inp: _Inputs, h: np.ndarray) -> np.ndarray:
+def _release_means(inp: _Inputs, h: np.ndarray, ranges: tuple | None = None) -> np.ndarray:
     """Null mean of each release's hit value (exact, no Monte Carlo)."""
     csum = np.concatenate([[0.0], np.cumsum(h)])
     length = inp.r_end - inp.r + 1
     if inp.null == "jitter":
-        labels, offsets, lo, hi = jitter_ranges(
-            inp.r, inp.s, inp.e, inp.jitter_days or DEFAULT_JITTER_DAYS, inp.cluster_gap,
-            bins=inp.bins, release_ends=inp.r_end,
-        )  # fmt: skip
+        labels, offsets, lo, hi = _ranges(inp) if ranges is None else ranges
         a = lo[labels] + offsets - inp.s
         b = hi[labels] + offsets - inp.s + length  # exclusive end of the last position's interval
         # mean over positions k of the interval mean: a double cumulative sum
@@ -753,8 +757,9 @@ def _uniform_table(inp: _Inputs, h: np.ndarray) -> tuple[np.ndarray, np.ndarray 
 def _circular(inp: _Inputs, h: np.ndarray, statistic_raw: float, w_sum: float) -> _Null:
     n_days = h.size
     length = inp.r_end - inp.r + 1
-    daily_w = np.zeros(n_days)
-    for i in range(inp.r.size):  # weight spread over each release's interval
+    daily_w = np.bincount(inp.r - inp.s, weights=np.where(length == 1, inp.wt, 0.0),
+                          minlength=n_days).astype(float)  # fmt: skip
+    for i in np.flatnonzero(length > 1):  # weight spread over each interval's days
         daily_w[inp.r[i] - inp.s : inp.r_end[i] - inp.s + 1] += inp.wt[i] / length[i]
     c = circular_null(h, daily_w)
     p = float(np.count_nonzero(c >= statistic_raw - _TOL)) / n_days
@@ -804,6 +809,8 @@ def _poisson(inp: _Inputs, hit: np.ndarray, n_days: int) -> _Null:
 def _bootstrap_ci(
     inp: _Inputs, hit: np.ndarray, m: np.ndarray, wn: np.ndarray, ss: np.random.SeedSequence
 ) -> tuple[float, float]:
+    if inp.n_bootstrap == 0:
+        return (float("nan"), float("nan"))
     units = jitter_ranges(inp.r, inp.s, inp.e, 1, inp.cluster_gap, release_ends=inp.r_end)[0]
     num_u = _group_sum(units, wn * hit)
     den_u = _group_sum(units, wn * m)
@@ -941,6 +948,7 @@ def coincidence_test(
     jd = (inp.jitter_days or DEFAULT_JITTER_DAYS) if inp.null == "jitter" else None
     cg = inp.cluster_gap if inp.null == "jitter" else None
     mc = inp.method == "monte carlo"
+    ranges = _ranges(inp) if inp.null == "jitter" else None
     if inp.null == "poisson":
         res = _poisson(inp, hit, n_days)
     elif inp.null == "circular_shift":
@@ -953,11 +961,11 @@ def coincidence_test(
                     pvalue_method="Monte Carlo (1 + #{null >= obs}) / (1 + n)",
                     method="monte carlo", pvalue_lower=float(p))  # fmt: skip
     elif inp.null == "jitter":
-        res = _exact_jitter(inp, h, stat_raw, w_sum)
+        res = _exact_jitter(inp, h, stat_raw, w_sum, ranges)  # type: ignore[arg-type]
     else:  # uniform
         vals, probs = _uniform_table(inp, h)
         res = _from_table(vals, probs, inp, stat_raw, w_sum)
-    m = res.m if res.m.size else _release_means(inp, h)
+    m = res.m if res.m.size else _release_means(inp, h, ranges)
     null_dist, n_used = res.null_distribution, res.n_surrogates
     if surrogates and not mc and inp.null in ("jitter", "uniform"):
         null_dist = _monte_carlo(inp, h, stat_raw, w_sum, null_ss)

@@ -58,7 +58,6 @@ from analysis.timing.sensitivity import (
     _FRACTIONS,
     _interpolate_mde,
     _rejects,
-    power_curve_from_shares,
     sensitivity,
 )
 
@@ -575,9 +574,14 @@ def _jitter_sensitivity(
     max_ratio = float(best.sum() / expected) if expected > 0 else float("nan")
     if n_sim == 0:
         return float("nan"), float("nan"), max_ratio, int(informative[labels].sum()), None
-    seed = int(ss.generate_state(1)[0])
-    curve = power_curve_from_shares(shares, alpha=alpha, n_sim=n_sim, seed=seed)
-    f, ratio = _interpolate_mde(curve, power)
+    # exact (analysis.timing.exact): shares * n are counts of hits, so the convolution is exact
+    from analysis.timing.exact import exact_mde, expected_ratio, power_curve
+
+    counts = shares * su.days.size
+    fr = np.round(np.arange(0.0, 1.0001, 0.025), 3)
+    curve = pd.DataFrame({"fraction": fr, "ratio": [expected_ratio(counts, f) for f in fr],
+                          "power": power_curve(counts, alpha, fr)})  # fmt: skip
+    f, ratio = exact_mde(counts, alpha, power)
     return ratio, f, max_ratio, int(informative[labels].sum()), curve
 
 
@@ -683,10 +687,11 @@ def dyadic_test(
     MDE, labels null: simulated records keep the days and the mix of nationalities; a share
     ``pi`` of releases takes a nationality whose own events lie in its window (see
     :func:`_labels_power_curve`); the ratio at ``pi`` is the simulated mean over the exact null
-    mean. MDE, jitter null: :func:`analysis.timing.sensitivity.power_curve_from_shares` on the
-    clusters' shares under their own calendars (a share ``pi`` of clusters at its best
-    position). Both reject by the test's own rule against null draws and interpolate where the
-    power crosses ``power``. ``max_ratio`` is the best assignment of nationalities to days
+    mean, rejected by the test's own rule against null draws, interpolated where the power
+    crosses ``power``. Jitter null (exact, :mod:`analysis.timing.exact`): the p-value is the
+    convolution of the clusters' distributions over their positions under their own calendars;
+    the MDE is the exact power of a share ``pi`` of clusters at its best position, found by
+    bisection on ``pi``. ``max_ratio`` is the best assignment of nationalities to days
     (labels) or every cluster at its best position (jitter).
     """
     window = _check_int(window, "window", 1)
@@ -719,11 +724,19 @@ def dyadic_test(
         exp_i = _jitter_expected(su, jd, cluster_gap)
         dist = _jitter_null(su, jd, cluster_gap, n_surrogates, make_rng(null_ss))
         sens = _jitter_sensitivity(su, jd, cluster_gap, alpha, power, n_sim, mde_ss)
-        mde_method = ("analysis.timing.sensitivity engine: a share of release clusters at its best "
+        mde_method = ("exact (analysis.timing.exact): a share of release clusters at its best "
                       "position in its bin under its own calendars")  # fmt: skip
     expected = float(exp_i.mean())
     ci = _bootstrap(su, hit, m, exp_i, cluster_gap, n_bootstrap, make_rng(boot_ss))
     pvalue = (1 + np.count_nonzero(dist >= statistic - _TOL)) / (1 + n_surrogates)
+    p_method = "Monte Carlo (1 + #{null >= obs}) / (1 + n)"
+    if null == "jitter":  # exact: clusters move independently within their bins
+        from analysis.timing.exact import upper_tail
+
+        shares, _ = _dyadic_shares(su, jd, cluster_gap)
+        pvalue = upper_tail(shares * su.days.size, float(hit.sum()))[0]
+        p_method = ("exact: convolution of every cluster's distribution over its positions "
+                    "(null_distribution: Monte Carlo draws, for plots)")  # fmt: skip
     table = su.units.assign(hit=hit.astype(bool), expected=exp_i)
     return DyadicTestResult(
         statistic=statistic, expected=expected,
@@ -736,7 +749,7 @@ def dyadic_test(
         direction=direction, classes=None if classes is None else tuple(classes),
         eu_members_match_eu=bool(eu_members_match_eu), jitter_days=jd, cluster_gap=cluster_gap,
         alpha=alpha, power=power, n_surrogates=int(n_surrogates), n_sim=int(n_sim), seed=seed,
-        start=su.start, end=su.end, pvalue_method="Monte Carlo (1 + #{null >= obs}) / (1 + n)",
+        start=su.start, end=su.end, pvalue_method=p_method,
         ci_method=(f"percentile bootstrap over release clusters ({n_bootstrap} replicates), "
                    "observed and null-expected share recomputed per replicate"),
         mde_method=mde_method,

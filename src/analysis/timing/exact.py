@@ -251,6 +251,7 @@ def jitter_table(
     *,
     bins: Any = None,
     release_ends: np.ndarray | None = None,
+    ranges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each jitter cluster's contribution at every allowed position.
 
@@ -276,6 +277,9 @@ def jitter_table(
     release_ends : numpy.ndarray, optional
         Last possible day per release (default: the release day). A release dated to an
         interval is its own cluster and contributes the mean of ``h`` over its interval.
+    ranges : tuple, optional
+        The output of :func:`analysis.timing.nulls.jitter_ranges` for these settings, when the
+        caller has it already.
 
     Returns
     -------
@@ -289,7 +293,7 @@ def jitter_table(
     r = np.asarray(releases, dtype=np.int64)
     w = np.ones(r.size) if weights is None else np.asarray(weights, dtype=float)
     ends = r if release_ends is None else np.asarray(release_ends, dtype=np.int64)
-    labels, offsets, lo, hi = jitter_ranges(
+    labels, offsets, lo, hi = ranges if ranges is not None else jitter_ranges(
         r, start, end, jitter_days, cluster_gap, bins=bins, release_ends=ends
     )
     width = hi - lo + 1
