@@ -151,15 +151,20 @@ def _kernel_config() -> Iterator[dict[str, Any]]:
     only by their owner; each kernel gets its own short-lived folder (under the system's temp
     folder, since a socket path is limited to about 100 characters), so parallel kernels cannot
     collide. On Windows, which has no IPC transport, the kernel stays on TCP.
+
+    The kernel's own log is kept to critical messages: jupyter_client interrupts every kernel
+    (SIGINT) as it shuts it down, and ipykernel sometimes logs "KeyboardInterrupt caught in
+    kernel" to the console for it. A failing cell is still reported in the notebook and the table.
     """
-    if os.name == "nt":
-        yield {}
-        return
     from traitlets.config import Config
 
+    quiet = {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}
+    if os.name == "nt":
+        yield {"config": Config({"NotebookClient": quiet})}
+        return
     with tempfile.TemporaryDirectory(prefix="bc-kernel-", ignore_cleanup_errors=True) as folder:
         ipc = {"transport": "ipc", "ip": os.path.join(folder, "kernel")}
-        yield {"config": Config({"KernelManager": ipc})}
+        yield {"config": Config({"KernelManager": ipc, "NotebookClient": quiet})}
 
 
 def _kernel_start_failed(exc: BaseException) -> bool:
