@@ -325,6 +325,10 @@ def test_dyadic_family_on_the_record_and_its_answer():
     assert list(fam["id"]) == ["D1", "D2"] and list(fam["null"]) == ["labels", "jitter"]
     assert (fam["p_holm"] >= fam["pvalue"] - 1e-12).all()
     assert ((fam["p_holm"] < 0.05) & (fam["ratio_lo"] > 1)).eq(fam["supported"]).all()
+    # every row says what it could have detected at the rule's level (Holm's first step, 0.025)
+    assert (fam["rule_alpha"] == 0.025).all()
+    assert (fam["mde_rule"] >= fam["mde_05"] - 1e-9).all()
+    assert fam["power_observed"].between(0, 1).all()
     again = dyadic_family(frames, n_surrogates=199, seed=2)
     pd.testing.assert_frame_equal(fam, again)
     page = dyadic_answer_html(fam)

@@ -908,6 +908,14 @@ def stratified_timing(
     )  # fmt: skip
 
 
+def _power_at(curve: pd.DataFrame | None, ratio: float) -> float:
+    """Power at an effect of ``ratio`` from a power curve (``ratio``, ``power``), interpolated."""
+    if curve is None or not len(curve) or not np.isfinite(ratio):
+        return float("nan")
+    c = curve.sort_values("ratio")
+    return float(np.interp(ratio, c["ratio"], c["power"]))
+
+
 def dyadic_family(
     frames: Mapping[str, pd.DataFrame],
     plan: str = "v2-dyadic",
@@ -921,8 +929,10 @@ def dyadic_family(
     -------
     DataFrame
         One row per hypothesis: ``id``, ``hypothesis``, ``null``, ``n``, ``statistic``,
-        ``expected``, ``ratio``, ``ratio_lo``, ``ratio_hi``, ``pvalue``, ``p_holm``, ``mde``,
-        ``max_ratio``, ``supported`` (Holm p < alpha and interval above 1).
+        ``expected``, ``ratio``, ``ratio_lo``, ``ratio_hi``, ``pvalue``, ``p_holm``, ``mde``
+        (= ``mde_05``, the MDE at the family's level), ``mde_rule`` (at the level Holm first tests
+        each row, ``rule_alpha``), ``power_observed`` (power at the observed ratio, at the rule's
+        level), ``max_ratio``, ``supported`` (Holm p < alpha and interval above 1).
     """
     from analysis.inference.multitest import adjust
     from analysis.inference.plan import get_plan
@@ -932,15 +942,20 @@ def dyadic_family(
     if not tests:
         raise ValueError(f"plan = {plan!r} has no dyadic hypothesis")
     seeds = np.random.SeedSequence(seed).generate_state(len(tests))
+    rule_alpha = pl.alpha / len(tests)  # Holm's first step: the level the rule first tests at
     rows = []
     for t, sd in zip(tests, seeds, strict=True):
-        r = dyadic_test(frames, classes=t.classes, start=pl.start, end=pl.end,
-                        n_surrogates=n_surrogates, seed=int(sd), alpha=pl.alpha,
-                        **t.settings)  # fmt: skip
+        kw = dict(classes=t.classes, start=pl.start, end=pl.end, n_surrogates=n_surrogates,
+                  seed=int(sd), **t.settings)  # fmt: skip
+        r = dyadic_test(frames, alpha=pl.alpha, **kw)
+        at_rule = r if rule_alpha == pl.alpha else dyadic_test(frames, alpha=rule_alpha, **kw)
         rows.append(dict(id=t.id, hypothesis=t.label, null=r.null, n=r.n,
                          statistic=r.statistic, expected=r.expected, ratio=r.ratio,
                          ratio_lo=r.ratio_ci[0], ratio_hi=r.ratio_ci[1], pvalue=r.pvalue,
-                         mde=r.mde_ratio, max_ratio=r.max_ratio))  # fmt: skip
+                         mde=r.mde_ratio, mde_05=r.mde_ratio, mde_rule=at_rule.mde_ratio,
+                         rule_alpha=rule_alpha,
+                         power_observed=_power_at(at_rule.power_curve, r.ratio),
+                         max_ratio=r.max_ratio))  # fmt: skip
     out = pd.DataFrame(rows)
     out["p_holm"] = adjust(out["pvalue"].to_numpy(), "holm", pl.alpha).p_adjusted.to_numpy()
     out["supported"] = (out["p_holm"] < pl.alpha) & (out["ratio_lo"] > 1)
