@@ -271,10 +271,11 @@ def exchange_agreement(
     dis, missing = [], []
     for country, second in second_by_country.items():
         fr = frames_by_country[country]
+        indexed = {t: fr[t].set_index("id") for t in EXCHANGE_FIELDS}  # once per country
         for r in second.itertuples(index=False):
             table = r.table
             rid = ren.get(r.row_id, r.row_id)
-            cur = fr[table].set_index("id")
+            cur = indexed[table]
             if rid not in cur.index:
                 missing.append(f"{country}/{r.row_id}")
                 continue
