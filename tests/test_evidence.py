@@ -11,6 +11,7 @@ from analysis.inference.evidence import (
     e2_robustness,
     e2_test,
     exchange_family,
+    families_beside,
     family_answer_html,
     placebo_shifts,
     planted_power,
@@ -112,6 +113,29 @@ def test_family_rule_gates_the_benchmarks():
     assert fam.table["confirmed"].all()
     assert "E2 (confirmatory)" in family_answer_html(fam, lead="a")
     assert "Plan test-v3" in fam.summary()
+
+
+def test_blind_family_uses_only_swept_releases_and_is_written_beside():
+    frames = {"a": _record(4), "b": _record(5), "c": _record(6)}
+    full = exchange_family(frames, plan=_plan(), seed=1, with_sensitivity=False)
+    blind = exchange_family(frames, plan=_plan(), seed=1, with_sensitivity=False,
+                            release_options={"sweep_only": True})  # fmt: skip
+    for c, fr in frames.items():
+        rel = fr["releases"]
+        swept = rel[rel["sweep_found"].fillna(False) & rel["exchange_event_id"].isna()]
+        assert blind.table.loc[c, "release_days"] == swept["date"].nunique()
+        assert blind.table.loc[c, "release_days"] < full.table.loc[c, "release_days"]
+        # E1 does not change: it is not a timing test
+        assert blind.table.loc[c, "e1_share_days"] == full.table.loc[c, "e1_share_days"]
+    assert blind.settings["release_options"] == {"sweep_only": True}
+    side = families_beside(full, blind)
+    assert side["record"].tolist()[:2] == ["full record", "calendar-blind only"]
+    assert len(side) == 2 * len(frames)
+    html = family_answer_html(full, lead="a", blind=blind)
+    assert html.count("Calendar-blind releases only") == 3
+    n_a = blind.table.loc["a", "release_days"]
+    assert f"of {n_a:.0f} release days" in html
+    assert "Calendar-blind" not in family_answer_html(full, lead="a")
 
 
 def test_family_row_that_cannot_run_says_why():

@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.inference.completeness import chapman, record_completeness
+from analysis.inference.completeness import (
+    chapman,
+    completeness_by_country,
+    completeness_markdown,
+    record_completeness,
+)
 from analysis.inference.multitest import adjust, hierarchical_rule
 from analysis.timing.exchanges import documented_exchanges, timing_events, timing_releases
 
@@ -133,6 +138,58 @@ def test_release_found_by_both_routes_counts_once():
     out = record_completeness(rel, [("all", "2014-01-01", "2025-12-31")],
                               swept_months=["2015-01", "2015-03"])  # fmt: skip
     assert (out.table.iloc[0].n_earlier, out.table.iloc[0].n_sweep) == (1, 2)
+
+
+def test_completeness_block_names_months_counts_and_unswept_countries():
+    rel = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e"],
+            "date": pd.to_datetime(
+                ["2015-01-03", "2015-01-20", "2015-03-01", "2019-04-01", "2016-06-01"]
+            ),
+            "detection": pd.array(
+                ["legacy", "press_search", "sweep", "legacy", "legacy"], dtype="string"
+            ),
+            "sweep_found": pd.array([True, False, True, False, pd.NA], dtype="boolean"),
+        }
+    )
+    ev = pd.DataFrame({"date": pd.to_datetime(["2015-01-10"]), "event_class": ["negotiation"]})
+    sweeps = pd.DataFrame({"month": ["2015-01", "2015-03", "2015-01"],
+                           "query_id": ["es1", "es1", "en1"],
+                           "results_screened": [8, 8, 5]})  # fmt: skip
+    md = completeness_markdown({
+        "x": {"releases": rel, "events": ev, "sweeps": sweeps},
+        "y": {"releases": rel, "events": ev},
+    })  # fmt: skip
+    assert "**X** (2 months swept: `en1` 1 months (2015-01 to 2015-01); `es1` 2 months" in md
+    assert "21 results screened" in md
+    # swept months only: a, b (2015-01) and c (2015-03); 2016 and 2019 rows are left out
+    assert "| 2014-2017 | 2 | 2 | 1 | 4 [3, 8] |" in md  # Chapman: 3 * 3 / 2 - 1 = 3.5
+    assert "1 of 2 within 30 days of talks, 0 of 0 elsewhere" in md
+    assert md.rstrip().endswith("Not swept: Y.")
+    tab = completeness_by_country({
+        "x": {"releases": rel, "events": ev, "sweeps": sweeps},
+        "y": {"releases": rel, "events": ev},
+    })  # fmt: skip
+    x = tab[tab["country"] == "x"].set_index("period")
+    assert x.loc["2014-2017", "n_hat"] == pytest.approx(3.5)
+    assert x.loc["2014-2017", "months_swept"] == 2
+    assert tab[tab["country"] == "y"]["period"].tolist() == ["not swept"]
+
+
+def test_readme_capture_recapture_block_is_current():
+    from pathlib import Path
+
+    from analysis.inference.completeness import _MAIN_COUNTRIES
+    from analysis.record.data import load_processed
+
+    root = Path(__file__).resolve().parents[1]
+    frames = {c: load_processed(root, country=c) for c in _MAIN_COUNTRIES}
+    block = completeness_markdown(frames)
+    readme = (root / "data" / "README.md").read_text(encoding="utf-8")
+    assert f"<!-- capture-recapture:start -->\n{block}<!-- capture-recapture:end -->" in readme, (
+        "data/README.md capture-recapture is stale: run `python -m analysis.inference.completeness`"
+    )
 
 
 def test_hierarchical_rule_on_constructed_pvalues():

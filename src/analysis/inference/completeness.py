@@ -28,7 +28,7 @@ Assumptions, and where they are likely to fail here:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,15 @@ import pandas as pd
 
 from analysis.results import TextResult
 
-__all__ = ["CaptureRecapture", "chapman", "record_completeness", "sweep_selection"]
+__all__ = [
+    "CaptureRecapture",
+    "chapman",
+    "completeness_by_country",
+    "completeness_markdown",
+    "record_completeness",
+    "sweep_selection",
+    "update_readme_completeness",
+]
 
 
 def _count(value: Any, name: str) -> int:
@@ -223,3 +231,136 @@ def sweep_selection(
     out.attrs.update(odds_ratio=float(odds), fisher_p=float(p), window=window,
                      classes=list(classes))  # fmt: skip
     return out
+
+
+def completeness_by_country(
+    frames_by_country: Mapping[str, Mapping[str, pd.DataFrame]], level: float = 0.95
+) -> pd.DataFrame:
+    """Capture-recapture per period for every swept country, in one table.
+
+    Parameters
+    ----------
+    frames_by_country : mapping
+        Country -> its frames (``releases`` and, where the country was swept, ``sweeps``).
+    level : float
+        Interval level.
+
+    Returns
+    -------
+    DataFrame
+        The rows of :func:`record_completeness` (over each country's swept months) with
+        ``country`` and ``months_swept`` in front; a country without a sweep has one row with
+        ``period`` = ``not swept``.
+    """
+    parts = []
+    for country, fr in frames_by_country.items():
+        sw = fr.get("sweeps")
+        if sw is None or sw.empty:
+            parts.append(pd.DataFrame([{"country": country, "months_swept": 0,
+                                        "period": "not swept"}]))  # fmt: skip
+            continue
+        months = sorted(set(sw["month"].astype(str)))
+        t = record_completeness(fr["releases"], swept_months=months, level=level,
+                                country=country).table  # fmt: skip
+        t.insert(0, "months_swept", len(months))
+        t.insert(0, "country", country)
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _fmt(x: Any, digits: int = 0) -> str:
+    return "–" if pd.isna(x) else f"{x:.{digits}f}"
+
+
+def completeness_markdown(frames_by_country: Mapping[str, Mapping[str, pd.DataFrame]]) -> str:
+    """The capture-recapture block of ``data/README.md``, one section per swept country.
+
+    For each country with a ``sweeps`` table: the months and queries swept, Chapman's estimate
+    per period over the swept months (:func:`record_completeness`), and how often the sweep
+    re-found earlier rows within 30 days of talks and elsewhere (:func:`sweep_selection`).
+    Countries without a sweep are named as not swept.
+
+    Parameters
+    ----------
+    frames_by_country : mapping
+        Country -> its processed frames (``releases``, ``events``, optionally ``sweeps``).
+
+    Returns
+    -------
+    str
+        Markdown, ending with a newline.
+    """
+    out: list[str] = []
+    not_swept = []
+    for country, fr in frames_by_country.items():
+        sw = fr.get("sweeps")
+        if sw is None or sw.empty:
+            not_swept.append(country.capitalize())
+            continue
+        months = sorted(set(sw["month"].astype(str)))
+        per_query = []
+        for q, g in sw.groupby("query_id", sort=True):
+            m = sorted(set(g["month"].astype(str)))
+            per_query.append(f"`{q}` {len(m)} months ({m[0]} to {m[-1]})")
+        cr = record_completeness(fr["releases"], swept_months=months, country=country)
+        sel = sweep_selection(fr["releases"], fr["events"], swept_months=months)
+        screened = int(sw["results_screened"].sum())
+        out.append(f"**{country.capitalize()}** ({len(months)} months swept: "
+                   f"{'; '.join(per_query)}; {screened} results screened)")  # fmt: skip
+        out.append("")
+        out.append("| period | earlier routes | sweep | both | N [95 % CI] | complete before the "
+                   "sweep | after |")  # fmt: skip
+        out.append("|---|---|---|---|---|---|---|")
+        for r in cr.table.itertuples(index=False):
+            c1, cu = _fmt(r.completeness_1, 2), _fmt(r.completeness_union, 2)
+            out.append(f"| {r.period} | {r.n_earlier} | {r.n_sweep} | {r.n_both} | "
+                       f"{_fmt(r.n_hat)} [{_fmt(r.lo)}, {_fmt(r.hi)}] | {c1} | {cu} |")  # fmt: skip
+        out.append("")
+        p = sel.attrs.get("fisher_p", np.nan)
+        out.append(f"Earlier rows the sweep re-found: {sel.loc['talk period', 'sweep_found']} of "
+                   f"{sel.loc['talk period', 'rows']} within 30 days of talks, "
+                   f"{sel.loc['elsewhere', 'sweep_found']} of {sel.loc['elsewhere', 'rows']} "
+                   f"elsewhere (Fisher p {_fmt(p, 3)}).")  # fmt: skip
+        out.append("")
+    if not_swept:
+        out.append(f"Not swept: {', '.join(not_swept)}.")
+        out.append("")
+    return "\n".join(out)
+
+
+def update_readme_completeness(root: str | None = None) -> bool:
+    """Rewrite the generated capture-recapture block of ``data/README.md``; True if it changed.
+
+    The block sits between ``<!-- capture-recapture:start -->`` and
+    ``<!-- capture-recapture:end -->`` and is computed from ``data/processed`` (run
+    ``make data`` first) for the four countries of the main record.
+    """
+    from pathlib import Path
+
+    from analysis.record.data import load_processed
+    from analysis.settings import project_root
+
+    base = Path(root) if root else project_root()
+    frames = {c: load_processed(base, country=c) for c in _MAIN_COUNTRIES}
+    block = completeness_markdown(frames)
+    readme = base / "data" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- capture-recapture:start -->", "<!-- capture-recapture:end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{readme} has no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{block}{end}{tail}"
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
+#: The countries of the main record (the out-of-sample records are frozen and reported apart).
+_MAIN_COUNTRIES = ("venezuela", "belarus", "cuba", "nicaragua")
+
+
+if __name__ == "__main__":  # python -m analysis.inference.completeness
+    changed = update_readme_completeness()
+    print("data/README.md capture-recapture block " + ("updated" if changed else "unchanged"))

@@ -47,6 +47,7 @@ __all__ = [
     "e2_robustness",
     "e2_test",
     "exchange_family",
+    "families_beside",
     "family_answer_html",
     "placebo_shifts",
     "planted_power",
@@ -230,6 +231,7 @@ def exchange_family(
     *,
     plan: str | PlanVersion = "v3",
     stages: Sequence[Sequence[str]] | None = None,
+    release_options: Mapping[str, Any] | None = None,
     n_surrogates: int = 9999,
     seed: int | None = None,
     with_sensitivity: bool = True,
@@ -245,6 +247,10 @@ def exchange_family(
     stages : sequence of sequence of str, optional
         The rule's order (default the plan's ``stages`` setting: Venezuela, then the benchmarks).
         Countries not in ``frames_by_country`` are dropped from it.
+    release_options : mapping, optional
+        Keyword arguments of :func:`analysis.timing.exchanges.timing_releases` applied to every
+        country's E2 row, e.g. ``{"sweep_only": True}`` for the family on the calendar-blind
+        releases only (an exploratory rerun beside the confirmatory family; E1 is unchanged).
     n_surrogates, seed, with_sensitivity
         As in :func:`e2_test`.
 
@@ -269,6 +275,7 @@ def exchange_family(
                                "note": ""}  # fmt: skip
         try:
             row.update(e2_test(fr, plan=pl, alpha_rule=first_alpha.get(country, pl.alpha),
+                               release_options=release_options,
                                n_surrogates=n_surrogates, seed=int(sd),
                                with_sensitivity=with_sensitivity))  # fmt: skip
         except ValueError as exc:
@@ -287,7 +294,8 @@ def exchange_family(
     return ExchangeFamily(table=table, e1=e1, rule=rule,
                           settings=dict(plan=pl.version, plan_date=pl.date, alpha=pl.alpha,
                                         stages=stages, seed=seed, start=pl.start, end=pl.end,
-                                        test=dict(spec.settings)))  # fmt: skip
+                                        test=dict(spec.settings),
+                                        release_options=dict(release_options or {})))  # fmt: skip
 
 
 def _reach(r: Any) -> str:
@@ -303,11 +311,33 @@ def _reach(r: Any) -> str:
             f"effect {r['power_observed']:.2f}.")  # fmt: skip
 
 
-def family_answer_html(res: ExchangeFamily, lead: str = "venezuela") -> str:
-    """The report index's lead: E1 and E2 for ``lead`` in words, then the other countries."""
+def _e2_words(r: Any) -> str:
+    """One E2 row in words: hits against expected, ratio with interval, exact p."""
+    return (f"{r['hits']:.0f} of {r['release_days']:.0f} release days follow a non-exchange "
+            f"event within a week, against {r['expected']:.1f} expected; ratio {r['ratio']:.2f} "
+            f"[{r['ratio_lo']:.2f}, {r['ratio_hi']:.2f}], exact p {r['pvalue']:.3f}")  # fmt: skip
+
+
+def family_answer_html(
+    res: ExchangeFamily, lead: str = "venezuela", blind: ExchangeFamily | None = None
+) -> str:
+    """The report index's lead: E1 and E2 for ``lead`` in words, then the other countries.
+
+    Parameters
+    ----------
+    res : ExchangeFamily
+        The confirmatory family (:func:`exchange_family`).
+    lead : str
+        The country written first.
+    blind : ExchangeFamily, optional
+        The same family rerun on the calendar-blind releases only
+        (``release_options={"sweep_only": True}``); each country then gets an exploratory line
+        beside its confirmatory one.
+    """
     import html
 
     t = res.table
+    bt = blind.table if blind is not None else None
     parts = []
     for c in [lead, *[x for x in t.index if x != lead]]:
         if c not in t.index:
@@ -325,16 +355,55 @@ def family_answer_html(res: ExchangeFamily, lead: str = "venezuela") -> str:
                       "confirmatory, not reached: the gate before it stayed closed")  # fmt: skip
             verdict = ("timing beyond documented exchanges is <b>shown</b>" if r["confirmed"]
                        else "timing beyond documented exchanges is <b>not shown</b>")  # fmt: skip
-            e2 = (f"<b>E2 ({status}):</b> {verdict}: {r['hits']:.0f} of {r['release_days']:.0f} "
-                  f"release days follow a non-exchange event within a week, against "
-                  f"{r['expected']:.1f} expected; ratio {r['ratio']:.2f} "
-                  f"[{r['ratio_lo']:.2f}, {r['ratio_hi']:.2f}], exact p {r['pvalue']:.3f} "
+            e2 = (f"<b>E2 ({status}):</b> {verdict}: {_e2_words(r)} "
                   f"(null: release clusters jittered within their bins). {_reach(r)}")  # fmt: skip
-        parts.append(f"<p><b>{name}.</b> {e1} {e2}</p>")
+        line = ""
+        if bt is not None and c in bt.index:
+            b = bt.loc[c]
+            if b["note"]:
+                line = (" <i>Calendar-blind releases only (exploratory):</i> not run "
+                        f"({html.escape(str(b['note']))}).")  # fmt: skip
+            else:
+                line = (" <i>Calendar-blind releases only (exploratory; the releases the "
+                        f"month-by-month sweep found):</i> {_e2_words(b)}; MDE at 0.05 "
+                        f"{_mde_text(b['mde_05'])}.")  # fmt: skip
+        parts.append(f"<p><b>{name}.</b> {e1} {e2}{line}</p>")
     parts.append("<p>Plan v3, serial gatekeeping at 0.05 (Venezuela first, then the benchmarks "
                  "by Holm). Everything else in this report is exploratory. Association in time, "
                  "not intent.</p>")  # fmt: skip
     return "\n".join(parts)
+
+
+def families_beside(full: ExchangeFamily, blind: ExchangeFamily) -> pd.DataFrame:
+    """E2 per country on the full record and on the calendar-blind releases only, row by row.
+
+    Parameters
+    ----------
+    full : ExchangeFamily
+        The confirmatory family.
+    blind : ExchangeFamily
+        The family rerun with ``release_options={"sweep_only": True}``.
+
+    Returns
+    -------
+    DataFrame
+        Two rows per country (``record`` = ``full record`` / ``calendar-blind only``) with a
+        ``row`` label, ``release_days``, ``hits``, ``expected``, ``ratio`` [``ratio_lo``,
+        ``ratio_hi``], ``pvalue``, ``mde_05`` and ``note``; ready for
+        :func:`analysis.figures.evidence.plot_e2_rows`.
+    """
+    cols = ["release_days", "hits", "expected", "ratio", "ratio_lo", "ratio_hi", "pvalue",
+            "mde_05", "note"]  # fmt: skip
+    rows = []
+    for c in full.table.index:
+        for label, fam in (("full record", full), ("calendar-blind only", blind)):
+            t = fam.table
+            r = t.loc[c] if c in t.index else pd.Series({"note": "not in this family"})
+            rows.append({"country": c, "record": label, "row": f"{c}: {label}",
+                         **{k: r.get(k, np.nan) for k in cols}})  # fmt: skip
+    out = pd.DataFrame(rows)
+    out["note"] = out["note"].fillna("")
+    return out
 
 
 def e2_robustness(
