@@ -136,6 +136,12 @@ def test_blind_family_uses_only_swept_releases_and_is_written_beside():
     n_a = blind.table.loc["a", "release_days"]
     assert f"of {n_a:.0f} release days" in html
     assert "Calendar-blind" not in family_answer_html(full, lead="a")
+    # a row whose null expects no hit has no ratio, and says so rather than printing nan
+    blind.table.loc["b", ["hits", "expected", "ratio", "ratio_lo", "ratio_hi"]] = [0, 0.0] + [
+        np.nan
+    ] * 3
+    html = family_answer_html(full, lead="a", blind=blind)
+    assert "nan" not in html and "no ratio (the null expects no hit)" in html
 
 
 def test_family_row_that_cannot_run_says_why():

@@ -305,6 +305,8 @@ def _reach(r: Any) -> str:
             return f"a ratio of {_mde_text(x)} {level}"
         return f"no effect the record allows {level} (80 % power is not reached)"
 
+    if pd.isna(r["mde_rule"]) and pd.isna(r["mde_05"]) and pd.isna(r["power_observed"]):
+        return "(Its sensitivity was not computed.)"
     rule = one(r["mde_rule"], "at the rule's level")
     return (f"The test could have detected {rule} "
             f"({r['alpha_rule']:.3g}) and {one(r['mde_05'], 'at 0.05')}; power at the observed "
@@ -313,9 +315,11 @@ def _reach(r: Any) -> str:
 
 def _e2_words(r: Any) -> str:
     """One E2 row in words: hits against expected, ratio with interval, exact p."""
+    ratio = (f"ratio {r['ratio']:.2f} [{r['ratio_lo']:.2f}, {r['ratio_hi']:.2f}]"
+             if np.isfinite(r["ratio"]) else "no ratio (the null expects no hit)")  # fmt: skip
     return (f"{r['hits']:.0f} of {r['release_days']:.0f} release days follow a non-exchange "
-            f"event within a week, against {r['expected']:.1f} expected; ratio {r['ratio']:.2f} "
-            f"[{r['ratio_lo']:.2f}, {r['ratio_hi']:.2f}], exact p {r['pvalue']:.3f}")  # fmt: skip
+            f"event within a week, against {r['expected']:.1f} expected; {ratio}, "
+            f"exact p {r['pvalue']:.3f}")  # fmt: skip
 
 
 def family_answer_html(
