@@ -317,10 +317,11 @@ def completeness_markdown(frames_by_country: Mapping[str, Mapping[str, pd.DataFr
                        f"{_fmt(r.n_hat)} [{_fmt(r.lo)}, {_fmt(r.hi)}] | {c1} | {cu} |")  # fmt: skip
         out.append("")
         p = sel.attrs.get("fisher_p", np.nan)
-        out.append(f"Earlier rows the sweep re-found: {sel.loc['talk period', 'sweep_found']} of "
-                   f"{sel.loc['talk period', 'rows']} within 30 days of talks, "
-                   f"{sel.loc['elsewhere', 'sweep_found']} of {sel.loc['elsewhere', 'rows']} "
-                   f"elsewhere (Fisher p {_fmt(p, 3)}).")  # fmt: skip
+        talk, other = sel.loc["talk period"], sel.loc["elsewhere"]
+        out.append(f"Earlier rows the sweep re-found, over all swept months: "
+                   f"{talk['sweep_found']} of {talk['rows']} within 30 days of talks, "
+                   f"{other['sweep_found']} of {other['rows']} elsewhere "
+                   f"(Fisher p {_fmt(p, 3)}).")  # fmt: skip
         out.append("")
     if not_swept:
         out.append(f"Not swept: {', '.join(not_swept)}.")
