@@ -319,8 +319,8 @@ def completeness_markdown(frames_by_country: Mapping[str, Mapping[str, pd.DataFr
         p = sel.attrs.get("fisher_p", np.nan)
         talk, other = sel.loc["talk period"], sel.loc["elsewhere"]
         out.append(f"Earlier rows the sweep re-found, over all swept months: "
-                   f"{talk['sweep_found']} of {talk['rows']} within 30 days of talks, "
-                   f"{other['sweep_found']} of {other['rows']} elsewhere "
+                   f"{talk['sweep_found']:.0f} of {talk['rows']:.0f} within 30 days of talks, "
+                   f"{other['sweep_found']:.0f} of {other['rows']:.0f} elsewhere "
                    f"(Fisher p {_fmt(p, 3)}).")  # fmt: skip
         out.append("")
     if not_swept:
