@@ -157,12 +157,14 @@ def test_completeness_block_names_months_counts_and_unswept_countries():
     sweeps = pd.DataFrame({"month": ["2015-01", "2015-03", "2015-01"],
                            "query_id": ["es1", "es1", "en1"],
                            "results_screened": [8, 8, 5]})  # fmt: skip
+    eps = pd.DataFrame({"release_id": ["a", "c"],
+                        "new_to_record": pd.array([False, True], dtype="boolean")})  # fmt: skip
     md = completeness_markdown({
-        "x": {"releases": rel, "events": ev, "sweeps": sweeps},
+        "x": {"releases": rel, "events": ev, "sweeps": sweeps, "sweep_episodes": eps},
         "y": {"releases": rel, "events": ev},
     })  # fmt: skip
     assert "**X** (2 months swept: `en1` 1 months (2015-01 to 2015-01); `es1` 2 months" in md
-    assert "21 results screened" in md
+    assert "21 results screened; 2 distinct episodes found, 1 of them new to the record)" in md
     # swept months only: a, b (2015-01) and c (2015-03); 2016 and 2019 rows are left out
     assert "| 2014-2017 | 2 | 2 | 1 | 4 [3, 8] |" in md  # Chapman: 3 * 3 / 2 - 1 = 3.5
     assert "1 of 2 within 30 days of talks, 0 of 0 elsewhere" in md

@@ -305,8 +305,14 @@ def completeness_markdown(frames_by_country: Mapping[str, Mapping[str, pd.DataFr
         cr = record_completeness(fr["releases"], swept_months=months, country=country)
         sel = sweep_selection(fr["releases"], fr["events"], swept_months=months)
         screened = int(sw["results_screened"].sum())
+        eps = fr.get("sweep_episodes")
+        found = ""
+        if eps is not None:
+            new_rows = eps["new_to_record"].astype("string").str.lower().eq("true").sum()
+            found = (f"; {len(eps)} distinct episodes found, {int(new_rows)} of them new to "
+                     "the record")  # fmt: skip
         out.append(f"**{country.capitalize()}** ({len(months)} months swept: "
-                   f"{'; '.join(per_query)}; {screened} results screened)")  # fmt: skip
+                   f"{'; '.join(per_query)}; {screened} results screened{found})")  # fmt: skip
         out.append("")
         out.append("| period | earlier routes | sweep | both | N [95 % CI] | complete before the "
                    "sweep | after |")  # fmt: skip
