@@ -149,6 +149,42 @@ def test_specification_curve_grid_and_adjustment():
     assert "specifications run        16" in res.summary()
 
 
+def test_specification_curve_release_sets_cross_every_choice():
+    rd, ev = _toy()
+    half = np.arange(len(rd)) % 2 == 0
+    kw = dict(windows=(7,), directions=("before",), nulls=("uniform",),
+              event_sets={"all": ["negotiation", "sanctions_relief"]},
+              periods={"all": ("2015-01-01", "2018-12-31")}, weightings=("episodes",),
+              n_surrogates=99, seed=4)  # fmt: skip
+    res = specification_curve(rd, ev, release_sets={"all releases": np.ones(len(rd), bool),
+                                                    "half": half}, **kw)  # fmt: skip
+    t = res.table.set_index("release_set")
+    assert list(t.index) == ["all releases", "half"]
+    assert t.loc["half", "n_releases"] == half.sum()
+    assert t.loc["all releases", "n_releases"] == len(rd)
+    # the default is one set that names itself
+    one = specification_curve(rd, ev, **kw)
+    assert one.table["release_set"].tolist() == ["all releases"]
+    assert one.table["ratio"].iloc[0] == pytest.approx(t.loc["all releases", "ratio"])
+    with pytest.raises(ValueError, match=r"release_sets\['half'\] has 3 values"):
+        specification_curve(rd, ev, release_sets={"half": [True, False, True]}, **kw)
+
+
+def test_sweep_found_days_flags_a_day_if_any_row_was_found():
+    from analysis.record.overview import release_days, sweep_found_days
+
+    rel = pd.DataFrame({
+        "id": ["rel-20200101-1", "rel-20200101-2", "rel-20200105-1", "rel-20200109-1"],
+        "date": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-05", "2020-01-09"]),
+        "date_precision": ["day"] * 4, "n_released": pd.array([3, 1, 2, 5], dtype="Int64"),
+        "mechanism": ["pardon"] * 4,
+        "sweep_found": pd.array([False, True, pd.NA, False], dtype="boolean"),
+    })  # fmt: skip
+    days = release_days(rel)
+    assert sweep_found_days(days, rel).tolist() == [True, False, False]
+    assert not sweep_found_days(days, rel.drop(columns="sweep_found")).any()
+
+
 def test_specification_curve_errors():
     rd, ev = _toy()
     kw = dict(event_sets={"a": ["negotiation"]}, periods={"p": ("2015-01-01", "2016-01-01")})

@@ -167,6 +167,8 @@ def plot_specification_curve(result: Any, title: str | None = None) -> Figure:
     """
     t = result.ran.sort_values("ratio", kind="stable").reset_index(drop=True)
     dims = ["window", "direction", "null", "event_set", "period", "weighting"]
+    if "release_set" in t and t["release_set"].nunique() > 1:
+        dims.append("release_set")
     fig, axes = plt.subplots(
         2, 1, figsize=(12, 8), sharex=True, gridspec_kw={"height_ratios": [2, 3]}
     )

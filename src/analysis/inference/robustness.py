@@ -246,6 +246,24 @@ def _validate(
         )
 
 
+def _release_masks(
+    release_sets: Mapping[str, Sequence[bool]] | None, n: int
+) -> dict[str, np.ndarray]:
+    """Boolean masks of the release sets, checked against the number of release days."""
+    if release_sets is None:
+        return {"all releases": np.ones(n, dtype=bool)}
+    if not release_sets:
+        raise ValueError("release_sets is empty; give at least one name -> mask, or None")
+    out = {}
+    for name, mask in release_sets.items():
+        arr = np.asarray(pd.array(mask, dtype="boolean").fillna(False), dtype=bool)
+        if arr.shape != (n,):
+            raise ValueError(f"release_sets[{name!r}] has {arr.size} values; release_days has "
+                             f"{n} rows (one boolean per release day is allowed)")  # fmt: skip
+        out[str(name)] = arr
+    return out
+
+
 def _combos(
     periods: Mapping[str, Any],
     event_sets: Mapping[str, Any],
@@ -304,6 +322,7 @@ def specification_curve(
     n_workers: int | None = 1,
     scheduler: Any = None,
     progress: bool = False,
+    release_sets: Mapping[str, Sequence[bool]] | None = None,
 ) -> SpecificationCurveResult:
     """Run the coincidence test over every combination of analysis choices.
 
@@ -337,6 +356,10 @@ def specification_curve(
         Where the specifications run (:func:`analysis.inference.grid.run_grid`; default serial).
     progress : bool
         Show a tqdm progress bar.
+    release_sets : mapping, optional
+        Name -> boolean mask over the rows of ``release_days``: each set is crossed with every
+        other choice and named in the ``release_set`` column (e.g. ``{"all releases": all,
+        "calendar-blind": found by the sweep}``). Default: one set, ``"all releases"``.
 
     Returns
     -------
@@ -357,6 +380,7 @@ def specification_curve(
     grid = _jitter_grid(jitter_days)
     _validate(windows, event_sets, periods, release_days, familywise)
     combos = _combos(periods, event_sets, windows, directions, nulls, grid, weightings)
+    masks = _release_masks(release_sets, len(release_days))
     # day numbers once: the test is then pure integer work (dates parsed once, not per spec)
     r_days = to_days(release_days["date"], name="release_days.date")
     e_days = to_days(events["date"], name="events.date")
@@ -366,13 +390,16 @@ def specification_curve(
     groups = sorted({(c[0], c[4], c[5] or 0) for c in combos}, key=str)
     group_ss = dict(zip(groups, np.random.SeedSequence(seed).spawn(len(groups)), strict=True))
     rows, tasks, task_rows, task_seeds = [], [], [], []
-    for pname, ename, window, direction, null, jd, weighting in combos:
+    for (rs_name, rs_mask), (pname, ename, window, direction, null, jd, weighting) in (
+        itertools.product(masks.items(), combos)
+    ):
         start, end = bounds[pname]
-        r_mask = (r_days >= start) & (r_days <= end)
+        r_mask = rs_mask & (r_days >= start) & (r_days <= end)
         e_mask = np.isin(e_class, list(event_sets[ename])) & (e_days >= start) & (e_days <= end)
         row: dict[str, Any] = dict(
             zip(_SETTINGS, (pname, ename, window, direction, null, jd, weighting), strict=True)
         )
+        row["release_set"] = rs_name
         row.update(n_releases=int(r_mask.sum()), n_events=int(e_mask.sum()))
         weights = persons[r_mask] if weighting == "persons" else None
         row["skipped"] = _skip_reason(row, weights, min_releases)

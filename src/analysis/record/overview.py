@@ -23,6 +23,7 @@ __all__ = [
     "release_days",
     "select_events",
     "source_counts",
+    "sweep_found_days",
 ]
 
 #: Event classes used by default in timing tests. ``statement`` is excluded because many 2026
@@ -191,6 +192,30 @@ def release_days(
         }
     ).reset_index()
     return out
+
+
+def sweep_found_days(days: pd.DataFrame, releases: pd.DataFrame) -> pd.Series:
+    """Which release days the calendar-blind sweep found (issue #17).
+
+    Parameters
+    ----------
+    days : DataFrame
+        From :func:`release_days` (its ``ids`` column lists the day's release rows).
+    releases : DataFrame
+        The ``releases`` table with ``sweep_found``.
+
+    Returns
+    -------
+    Series of bool
+        Aligned with ``days``: True where at least one of the day's rows has
+        ``sweep_found = true``; False where none has (also where the column is missing or empty).
+    """
+    if "sweep_found" not in releases:
+        return pd.Series(False, index=days.index, name="sweep_found")
+    flag = releases["sweep_found"].astype("boolean").fillna(False).astype(bool)
+    found = set(releases.loc[flag, "id"])
+    out = days["ids"].astype(str).str.split(";").map(lambda ids: any(i in found for i in ids))
+    return out.astype(bool).rename("sweep_found")
 
 
 def source_counts(frames: dict[str, pd.DataFrame], top: int = 10) -> pd.DataFrame:
