@@ -24,7 +24,7 @@ th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left;
 th { background: #f4f4f4; }
 .failed { color: #a00; }
 .small { font-size: 85%; color: #555; }
-.answer { background: #f7f9fc; border-left: 4px solid #36c; padding: .5rem 1rem; }
+.answer { background: #f7f9fc; border-left: 4px solid #36c; padding: .5rem 1rem; overflow-x: auto; }
 """
 
 
