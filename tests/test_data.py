@@ -153,6 +153,16 @@ def test_readme_coverage_block_is_current(tmp_path):
     )
 
 
+def test_replace_marked_block_rewrites_only_between_markers(tmp_path):
+    f = tmp_path / "README.md"
+    f.write_text("intro\n<!-- x:start -->\nold\n<!-- x:end -->\nafter\n", encoding="utf-8")
+    assert data.replace_marked_block(f, "x", "new\n")
+    assert f.read_text(encoding="utf-8") == "intro\n<!-- x:start -->\nnew\n<!-- x:end -->\nafter\n"
+    assert not data.replace_marked_block(f, "x", "new\n")  # unchanged: not rewritten
+    with pytest.raises(ValueError, match="no <!-- y:start -->"):
+        data.replace_marked_block(f, "y", "z\n")
+
+
 def test_linked_event_id_must_exist(tmp_path):
     root = _copy_raw(tmp_path)
     path = root / "data" / "raw" / "venezuela" / "releases.csv"

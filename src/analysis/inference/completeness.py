@@ -344,24 +344,13 @@ def update_readme_completeness(root: str | None = None) -> bool:
     """
     from pathlib import Path
 
-    from analysis.record.data import load_processed
+    from analysis.record.data import load_processed, replace_marked_block
     from analysis.settings import project_root
 
     base = Path(root) if root else project_root()
     frames = {c: load_processed(base, country=c) for c in _MAIN_COUNTRIES}
     block = completeness_markdown(frames)
-    readme = base / "data" / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- capture-recapture:start -->", "<!-- capture-recapture:end -->"
-    if start not in text or end not in text:
-        raise ValueError(f"{readme} has no {start} ... {end} markers")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    new = f"{head}{start}\n{block}{end}{tail}"
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-        return True
-    return False
+    return replace_marked_block(base / "data" / "README.md", "capture-recapture", block)
 
 
 #: The countries of the main record (the out-of-sample records are frozen and reported apart).

@@ -43,6 +43,7 @@ __all__ = [
     "build",
     "coverage_table",
     "datapackage",
+    "replace_marked_block",
     "event_calendar",
     "load_processed",
     "load_raw",
@@ -783,20 +784,47 @@ def load_processed(
     return out
 
 
-def update_readme_coverage(root: str | os.PathLike[str] | None = None) -> bool:
-    """Rewrite the generated coverage block of ``data/README.md``; True if it changed."""
-    base = Path(root) if root else project_root()
-    readme = base / "data" / "README.md"
-    block = (base / "data" / "processed" / "coverage.md").read_text(encoding="utf-8")
-    text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- coverage:start -->", "<!-- coverage:end -->"
+def replace_marked_block(path: str | os.PathLike[str], name: str, block: str) -> bool:
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in a file.
+
+    Parameters
+    ----------
+    path : path
+        A Markdown file (e.g. ``data/README.md``).
+    name : str
+        The block's marker name (``coverage``, ``capture-recapture``).
+    block : str
+        The new text, ending with a newline.
+
+    Returns
+    -------
+    bool
+        True if the file changed (it is written only then).
+
+    Raises
+    ------
+    ValueError
+        If the file lacks either marker.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start} ... {end} markers")
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     new = f"{head}{start}\n{block}{end}{tail}"
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-        return True
-    return False
+    if new == text:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True
+
+
+def update_readme_coverage(root: str | os.PathLike[str] | None = None) -> bool:
+    """Rewrite the generated coverage block of ``data/README.md``; True if it changed."""
+    base = Path(root) if root else project_root()
+    block = (base / "data" / "processed" / "coverage.md").read_text(encoding="utf-8")
+    return replace_marked_block(base / "data" / "README.md", "coverage", block)
 
 
 def _tables_on_disk(root: str | os.PathLike[str] | None = None) -> dict[str, list[str]]:
