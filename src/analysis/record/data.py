@@ -43,13 +43,13 @@ __all__ = [
     "build",
     "coverage_table",
     "datapackage",
-    "replace_marked_block",
     "event_calendar",
     "load_processed",
     "load_raw",
     "main",
     "ngo_flows",
     "raw_dir",
+    "replace_marked_block",
     "validate_file",
 ]
 
