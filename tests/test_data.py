@@ -176,6 +176,49 @@ def test_linked_event_id_must_exist(tmp_path):
         data.load_raw(root)
 
 
+def _write_renames(root: Path, rows: list[dict]) -> None:
+    path = root / "data" / "raw" / "venezuela" / "renamed_ids.csv"
+    cols = list(TABLES["renamed_ids"].columns)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows([{c: r.get(c, "") for c in cols} for r in rows])
+
+
+def test_renamed_ids_must_be_gone_and_point_at_an_existing_row(tmp_path):
+    root = _copy_raw(tmp_path)
+    rel = list(csv.DictReader((root / "data/raw/venezuela/releases.csv").open(encoding="utf-8")))
+    live = rel[0]["id"]
+    base = dict(in_table="releases", changed_on="2026-12-02", git_commit="abcdef1",
+                reason="re-dated")  # fmt: skip
+    # a valid row: an id that is gone, renamed to a row that exists
+    _write_renames(root, [dict(base, id="rel-19990101-1", change="renamed", new_id=live)])
+    frames = data.load_raw(root)
+    assert frames["renamed_ids"]["new_id"].tolist() == [live]
+    # a count row removed because it repeated a release's figure points at that release
+    _write_renames(root, [dict(base, id="pc-19990101-1", in_table="prisoner_counts",
+                               change="removed", new_id=live)])  # fmt: skip
+    assert data.load_raw(root)["renamed_ids"]["new_id"].tolist() == [live]
+    # the old id still exists
+    _write_renames(root, [dict(base, id=live, change="renamed", new_id=live)])
+    with pytest.raises(data.DataValidationError, match="old id still exists in releases"):
+        data.load_raw(root)
+    # the new id does not exist; a renamed row without new_id
+    gone = "rel-19990102-7"
+    _write_renames(root, [dict(base, id="rel-19990101-1", change="renamed", new_id=gone),
+                          dict(base, id="rel-19990101-2", change="removed"),
+                          dict(base, id="rel-19990101-3", change="renamed")])  # fmt: skip
+    with pytest.raises(data.DataValidationError) as err:
+        data.load_raw(root)
+    assert "new_id must name an id in releases" in str(err.value)
+    assert "rel-19990101-3: a renamed id needs its new_id" in str(err.value)
+    assert "rel-19990101-2" not in str(err.value)  # removed, no repeat named: allowed
+    # an id of no known kind
+    _write_renames(root, [dict(base, id="xyz-19990101-1", change="removed")])
+    with pytest.raises(data.DataValidationError, match="id must be an old record id"):
+        data.load_raw(root)
+
+
 def test_datapackage_is_current():
     committed = (ROOT / "data" / "datapackage.json").read_text(encoding="utf-8")
     assert committed == data._datapackage_text(), "run `python -m analysis.record.data readme`"

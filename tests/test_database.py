@@ -172,12 +172,25 @@ def test_each_canned_query_returns_rows(built, metadata):
     names = list(metadata["databases"]["record"]["queries"])
     assert {"releases_after_envoy_visit", "releases_with_foreign_nationals",
             "foro_penal_series"} <= set(names)  # fmt: skip
-    responses = _get(built, metadata, *(f"/record/{n}.json?_shape=array" for n in names))
+    example = {"look_up_an_id": "&id=rel-20241201-2"}  # queries that need a value
+    paths = [f"/record/{n}.json?_shape=array{example.get(n, '')}" for n in names]
+    responses = _get(built, metadata, *paths)
     for name, r in zip(names, responses, strict=True):
         assert r.status_code == 200, name
         assert len(r.json()) > 0, f"canned query {name} returned no rows"
     html = _get(built, metadata, "/record/foro_penal_series")[0]
     assert html.status_code == 200 and "The Foro Penal series" in html.text
+
+
+def test_an_old_id_leads_to_the_row_to_cite_today(built, metadata):
+    q = "/record/look_up_an_id.json?_shape=array"
+    old, now = _get(built, metadata, f"{q}&id=rel-20241201-2&country=venezuela",
+                    f"{q}&id=rel-20241223-2&country=")  # fmt: skip
+    assert [(r["status"], r["cite_as"]) for r in old.json()] == [("renamed", "rel-20241223-2")]
+    assert [(r["status"], r["cite_as"]) for r in now.json()] == [("current", "rel-20241223-2")]
+    # the renamed row carries a key to its row today
+    assert _rows(built, "select new_key from renamed_ids where key = ?",
+                 ("venezuela/rel-20241201-2",)) == [("venezuela/rel-20241223-2",)]  # fmt: skip
 
 
 def test_a_malformed_query_gets_an_error_page_not_a_traceback(built, metadata):

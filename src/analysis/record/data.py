@@ -71,7 +71,7 @@ EVENT_CLASSES: dict[str, str] = {
 }
 
 _ORDER = ("prisoner_counts", "releases", "sanctions", "diplomatic")
-_LINKED = ("release_nationalities", "sweeps", "sweep_episodes")
+_LINKED = ("release_nationalities", "sweeps", "sweep_episodes", "renamed_ids")
 
 
 @dataclass(frozen=True)
@@ -462,9 +462,44 @@ def _sweep_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Pr
     return out
 
 
+#: The table an id's prefix names (``renamed_ids.new_id`` may point into another table: a count
+#: row removed because it repeated a release's figure points at that release).
+_ID_TABLES = {"pc": "prisoner_counts", "rel": "releases", "san": "sanctions", "dip": "diplomatic",
+              "nat": "release_nationalities"}  # fmt: skip
+
+
+def _rename_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:
+    """An old id no longer exists in its table; a renamed id's ``new_id`` exists (and a
+    removed one's, if given: the row it repeated), in the table its prefix names."""
+    if "renamed_ids" not in frames:
+        return []
+    where = f"{country}/renamed_ids.csv"
+
+    def ids_of(table: str) -> set[str]:
+        return set(frames[table]["id"]) if table in frames else set()
+
+    out = []
+    for r in frames["renamed_ids"].itertuples(index=False):
+        if r.id in ids_of(r.in_table):
+            rule = (f"row {r.id}: the old id still exists in {r.in_table}; a renamed or removed "
+                    "id must be gone from it")  # fmt: skip
+            out.append(Problem(where, None, "id", r.id, rule))
+        new = r.new_id if isinstance(r.new_id, str) and r.new_id else None
+        if r.change == "renamed" and new is None:
+            out.append(Problem(where, None, "new_id", "", f"row {r.id}: a renamed id needs its "
+                               "new_id"))  # fmt: skip
+        if new is not None:
+            target = _ID_TABLES[new.split("-", 1)[0]]
+            if new not in ids_of(target):
+                out.append(Problem(where, None, "new_id", new, f"row {r.id}: new_id must name "
+                                   f"an id in {target}"))  # fmt: skip
+    return out
+
+
 def _link_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:
     known = set(frames["sanctions"]["id"]) | set(frames["diplomatic"]["id"])
     out = _exchange_problems(frames, country) + _sweep_problems(frames, country)
+    out += _rename_problems(frames, country)
     rel = frames["releases"]
     for rid, link in zip(rel["id"], rel["linked_event_id"], strict=True):
         if isinstance(link, str) and link and link not in known:
@@ -777,7 +812,7 @@ def load_processed(
             raise FileNotFoundError(f"{p} not found; build it with `make data`")
         out[name] = pd.read_parquet(p)
     if tables is None:
-        for name in ("release_nationalities", "flows", "sweeps", "sweep_episodes"):
+        for name in ("release_nationalities", "flows", "sweeps", "sweep_episodes", "renamed_ids"):
             extra = folder / f"{name}.parquet"
             if extra.is_file():
                 out[name] = pd.read_parquet(extra)
@@ -892,7 +927,7 @@ def datapackage(
                 constraints["required"] = True
             if col == "id":
                 constraints["unique"] = True
-                constraints["pattern"] = rf"{spec.id_prefix}-\d{{8}}-\d+"
+                constraints["pattern"] = spec.id_regex[0]
             if col in spec.counts:
                 constraints["minimum"] = 0
             if col in cats:

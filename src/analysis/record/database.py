@@ -71,6 +71,8 @@ _REFERENCES = {
     "linked_event_id": "events",
     "exchange_event_id": "events",
     "release_id": "releases",
+    # a renamed id's row today, in the table ``in_table`` names: a key, no foreign key
+    "new_id": "",
 }
 #: Tables written first, so that foreign keys point to existing tables.
 _FIRST = ("events", "releases")
@@ -162,6 +164,24 @@ order by p.date, p.id""",
   r.source_url as release_source, e.source_url as event_source
 from releases r join events e on e.key = r.linked_event_key
 order by r.country, r.date, r.id""",
+    },
+    "look_up_an_id": {
+        "title": "Look up an id, old or current",
+        "description": "Where a cited id leads today: its row if it still exists, or what "
+        "became of it (renamed_ids: re-dated rows get a new id; repeats are removed). "
+        "Id: e.g. rel-20241201-2; country optional.",
+        "sql": """select country, 'current' as status, id, id as cite_as, 'releases' as in_table,
+  date, source_url from releases where id = :id
+  and (:country = '' or country = :country)
+union all select country, 'current', id, id, 'prisoner_counts', date, source_url
+  from prisoner_counts where id = :id and (:country = '' or country = :country)
+union all select country, 'current', id, id, 'sanctions', date, source_url
+  from sanctions where id = :id and (:country = '' or country = :country)
+union all select country, 'current', id, id, 'diplomatic', date, source_url
+  from diplomatic where id = :id and (:country = '' or country = :country)
+union all select country, change, id, new_id, in_table, changed_on, note
+  from renamed_ids where id = :id and (:country = '' or country = :country)
+order by country""",
     },
     "releases_per_year": {
         "title": "Release episodes and persons released per country and year",

@@ -30,6 +30,7 @@ TABLE_DESCRIPTIONS: dict[str, str] = {
     "release_nationalities": "Foreign and dual nationals per release episode (curated, cited).",
     "sweeps": "Log of the calendar-blind release sweep: every fixed query run for every month.",
     "sweep_episodes": "Release episodes the calendar-blind sweep found, matched to releases.",
+    "renamed_ids": "Ids that left the record (re-dated or removed rows) and the id to cite today.",
     "events": "Diplomatic and sanctions rows on one calendar, each with an event class.",
     "flows": "The reference NGO's arrests and releases per stated period (not additive).",
     "coverage": "Rows per year per curated table and country.",

@@ -102,6 +102,13 @@ LABELS: dict[str, str] = {
     "episodes_new": "Release episodes new to the record",
     "month_swept": "Month whose sweep found the episode",
     "new_to_record": "Not in the record before the sweep (1 = yes)",
+    "in_table": "Table the old id belonged to",
+    "change": "What became of the id: renamed or removed",
+    "new_id": "The row's id today (or the row a removed one repeated)",
+    "changed_on": "Day the change was committed",
+    "git_commit": "Commit that made the change",
+    "reason": "Why the id changed",
+    "note": "Curation note that documents the change",
     "actor": "Sanctioning actor",
     "direction": "Direction of the sanctions action",
     "instrument": "Sanctions instrument",
@@ -145,6 +152,7 @@ _TABLE_LABELS: dict[str, dict[str, str]] = {
         "persons_released": "Persons released: sum of known daily figures (lower bound)",
     },
     "release_nationalities": {"date": "Date of the release episode"},
+    "renamed_ids": {"id": "Old id, as it was cited"},
 }
 for _cls in sorted(set(EVENT_CLASSES.values())):
     for _t in ("daily", "weekly"):
@@ -156,6 +164,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "sanctions": "Sanctions actions (curated).",
     "diplomatic": "Negotiations, visits, agreements, elections, recognitions (curated).",
     "release_nationalities": "Nationalities of those released, per release episode (curated).",
+    "renamed_ids": "Ids that left the record (re-dated or removed rows) and the id to cite today.",
     "events": "Diplomatic and sanctions rows on one calendar with an event class.",
     "daily": (
         "One row per day of the study period. Releases and events are day-precision rows; "

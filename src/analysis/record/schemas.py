@@ -30,6 +30,8 @@ __all__ = [
     "ISO3_CODES",
     "MECHANISMS",
     "OCCASIONS",
+    "RENAMED_TABLES",
+    "RENAME_CHANGES",
     "REPORTERS",
     "TABLES",
     "TableSpec",
@@ -133,6 +135,11 @@ _COUNTERPARTS = rf"^{_CODE}(?:;{_CODE})*$"
 _ISO3 = r"^[A-Z]{3}$"
 _CP_RULE = "counterparts must be ISO alpha-3 codes or " + "|".join(BODIES) + ", ';'-separated"
 
+#: Tables whose ids a ``renamed_ids`` row may name, and what became of the id.
+RENAMED_TABLES = ("prisoner_counts", "releases", "sanctions", "diplomatic", "release_nationalities")
+RENAME_CHANGES = ("renamed", "removed")
+_OLD_ID = r"(?:pc|rel|san|dip|nat)-\d{8}-\d+"
+
 _SOURCE = ("source_url", "source_name", "evidence", "additional_sources")
 #: ``true`` where the cited page reports the event or figure after the fact (a retrospective or
 #: second-hand account, published well after the date), ``false`` where it reports it at the time.
@@ -171,6 +178,9 @@ class TableSpec:
         :data:`BODIES`).
     table_required : bool
         False for linked tables a country may not have (e.g. ``release_nationalities``).
+    id_rule : tuple of (regex, rule), optional
+        Overrides the ``<prefix>-YYYYMMDD-n`` id format: an unanchored regex and the rule's
+        wording (``renamed_ids``, whose ids are old ids of any table).
     """
 
     name: str
@@ -185,11 +195,19 @@ class TableSpec:
     patterns: tuple[tuple[str, str, str], ...] = ()
     country_codes: tuple[str, ...] = ()
     table_required: bool = True
+    id_rule: tuple[str, str] | None = None
 
     @property
     def filename(self) -> str:
         """File name in ``data/raw``."""
         return f"{self.name}.csv"
+
+    @property
+    def id_regex(self) -> tuple[str, str]:
+        """The id format: an unanchored regex and the rule's wording."""
+        if self.id_rule is not None:
+            return self.id_rule
+        return rf"{self.id_prefix}-\d{{8}}-\d+", f"id must look like {self.id_prefix}-YYYYMMDD-n"
 
 
 TABLES: dict[str, TableSpec] = {
@@ -444,6 +462,29 @@ TABLES: dict[str, TableSpec] = {
         patterns=(("month_swept", r"^\d{4}-\d{2}$", "month_swept must look like YYYY-MM"),),
         table_required=False,
     ),
+    "renamed_ids": TableSpec(
+        name="renamed_ids",
+        id_prefix="",
+        columns=(
+            "id",
+            "in_table",
+            "change",
+            "new_id",
+            "changed_on",
+            "git_commit",
+            "reason",
+            "note",
+        ),
+        required=("id", "in_table", "change", "changed_on", "git_commit", "reason"),
+        categories=(("in_table", RENAMED_TABLES), ("change", RENAME_CHANGES)),
+        dates=("changed_on",),
+        patterns=(
+            ("new_id", rf"^{_OLD_ID}$", "new_id must be a record id (pc|rel|san|dip|nat-...)"),
+            ("git_commit", r"^[0-9a-f]{7,40}$", "git_commit must be 7-40 hexadecimal characters"),
+        ),
+        table_required=False,
+        id_rule=(_OLD_ID, "id must be an old record id (pc|rel|san|dip|nat-YYYYMMDD-n)"),
+    ),
 }
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -476,12 +517,8 @@ def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
     for col in spec.columns:
         checks: list[pa.Check] = []
         if col == "id":
-            checks.append(
-                pa.Check.str_matches(
-                    rf"^{spec.id_prefix}-\d{{8}}-\d+$",
-                    error=f"id must look like {spec.id_prefix}-YYYYMMDD-n",
-                )
-            )
+            regex, rule = spec.id_regex
+            checks.append(pa.Check.str_matches(rf"^{regex}$", error=rule))
         if col in spec.dates:
             checks.append(pa.Check.str_matches(_ISO_DATE, error="date must be ISO YYYY-MM-DD"))
             checks.append(
