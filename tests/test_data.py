@@ -190,7 +190,8 @@ def test_renamed_ids_must_be_gone_and_point_at_an_existing_row(tmp_path):
     rel = list(csv.DictReader((root / "data/raw/venezuela/releases.csv").open(encoding="utf-8")))
     live = rel[0]["id"]
     base = dict(in_table="releases", changed_on="2026-12-02", git_commit="abcdef1",
-                reason="re-dated")  # fmt: skip
+                reason="re-dated", source_url="https://example.org/page",
+                source_name="Example")  # fmt: skip
     # a valid row: an id that is gone, renamed to a row that exists
     _write_renames(root, [dict(base, id="rel-19990101-1", change="renamed", new_id=live)])
     frames = data.load_raw(root)

@@ -474,8 +474,17 @@ TABLES: dict[str, TableSpec] = {
             "git_commit",
             "reason",
             "note",
+            *_SOURCE[:2],
         ),
-        required=("id", "in_table", "change", "changed_on", "git_commit", "reason"),
+        required=(
+            "id",
+            "in_table",
+            "change",
+            "changed_on",
+            "git_commit",
+            "reason",
+            *_SOURCE[:2],
+        ),
         categories=(("in_table", RENAMED_TABLES), ("change", RENAME_CHANGES)),
         dates=("changed_on",),
         patterns=(
