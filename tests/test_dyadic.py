@@ -8,13 +8,13 @@ import pytest
 from matplotlib.figure import Figure
 
 from analysis.figures.dyadic import plot_dyadic_timeline
+from analysis.inference.dyadic import stratified_timing
 from analysis.timing.dyadic import (
     EU_MEMBERS,
     ISO3_CODES,
     dyadic_test,
     foreign_releases,
     own_channel_events,
-    stratified_timing,
 )
 
 D0 = pd.Timestamp("2020-01-01")
@@ -315,8 +315,8 @@ def test_iso3_codes_match_pycountry():
 def test_dyadic_family_on_the_record_and_its_answer():
     from pathlib import Path
 
+    from analysis.inference.dyadic import dyadic_answer_html, dyadic_family
     from analysis.record import data
-    from analysis.timing.dyadic import dyadic_answer_html, dyadic_family
 
     root = Path(__file__).resolve().parents[1]
     frames = data.load_raw(root)
@@ -336,3 +336,14 @@ def test_dyadic_family_on_the_record_and_its_answer():
     assert "not run" in dyadic_answer_html(None, "belarus")
     with pytest.raises(ValueError, match="no dyadic hypothesis"):
         dyadic_family(frames, plan="v2")
+
+
+def test_moved_plan_functions_stay_reachable_from_the_timing_module():
+    import analysis.timing.dyadic as td
+    from analysis.inference import dyadic as idy
+
+    for name in ("stratified_timing", "dyadic_family", "dyadic_answer_html",
+                 "StratifiedTimingResult"):  # fmt: skip
+        assert getattr(td, name) is getattr(idy, name)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        td.nope  # noqa: B018

@@ -56,10 +56,8 @@ _EXPORTS: dict[str, str] = {
     "event_study": "analysis.timing.eventstudy",
     "revolving_door": "analysis.timing.revolving",
     "coincidence_pairs": "analysis.timing.pairs",
-    **dict.fromkeys(
-        ["dyadic_test", "dyadic_family", "stratified_timing", "foreign_releases"],
-        "analysis.timing.dyadic",
-    ),
+    **dict.fromkeys(["dyadic_test", "foreign_releases"], "analysis.timing.dyadic"),
+    **dict.fromkeys(["dyadic_family", "stratified_timing"], "analysis.inference.dyadic"),
     **dict.fromkeys(
         ["count_model", "build_weekly_panel", "cross_correlation", "granger"],
         "analysis.models.counts",
