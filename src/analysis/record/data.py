@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.record.schemas import TABLES, TableSpec, schema_for
+from analysis.record.schemas import RENAMED_TABLES, TABLES, TableSpec, schema_for
 from analysis.settings import (
     COUNTRIES,
     DEFAULT_COUNTRY,
@@ -464,8 +464,7 @@ def _sweep_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Pr
 
 #: The table an id's prefix names (``renamed_ids.new_id`` may point into another table: a count
 #: row removed because it repeated a release's figure points at that release).
-_ID_TABLES = {"pc": "prisoner_counts", "rel": "releases", "san": "sanctions", "dip": "diplomatic",
-              "nat": "release_nationalities"}  # fmt: skip
+_ID_TABLES = {TABLES[t].id_prefix: t for t in RENAMED_TABLES}
 
 
 def _rename_problems(frames: Mapping[str, pd.DataFrame], country: str) -> list[Problem]:

@@ -135,6 +135,12 @@ _COUNTERPARTS = rf"^{_CODE}(?:;{_CODE})*$"
 _ISO3 = r"^[A-Z]{3}$"
 _CP_RULE = "counterparts must be ISO alpha-3 codes or " + "|".join(BODIES) + ", ';'-separated"
 
+#: The sweep tables' own columns, all required (then their sources; ``n_released`` of an
+#: episode is optional, where the page gives it).
+_SWEEP_FIELDS = ("id", "month", "query_id", "language", "query", "date_run", "results_screened",
+                 "episodes_found", "episodes_new")  # fmt: skip
+_EPISODE_FIELDS = ("id", "date", "date_precision", "month_swept", "query_id", "release_id",
+                   "new_to_record")  # fmt: skip
 #: Tables whose ids a ``renamed_ids`` row may name, and what became of the id.
 RENAMED_TABLES = ("prisoner_counts", "releases", "sanctions", "diplomatic", "release_nationalities")
 RENAME_CHANGES = ("renamed", "removed")
@@ -403,30 +409,8 @@ TABLES: dict[str, TableSpec] = {
     "sweeps": TableSpec(
         name="sweeps",
         id_prefix="swq",
-        columns=(
-            "id",
-            "month",
-            "query_id",
-            "language",
-            "query",
-            "date_run",
-            "results_screened",
-            "episodes_found",
-            "episodes_new",
-            *_SOURCE,
-        ),
-        required=(
-            "id",
-            "month",
-            "query_id",
-            "language",
-            "query",
-            "date_run",
-            "results_screened",
-            "episodes_found",
-            "episodes_new",
-            *_SOURCE[:3],
-        ),
+        columns=(*_SWEEP_FIELDS, *_SOURCE),
+        required=(*_SWEEP_FIELDS, *_SOURCE[:3]),
         counts=("results_screened", "episodes_found", "episodes_new"),
         dates=("date_run",),
         patterns=(("month", r"^\d{4}-\d{2}$", "month must look like YYYY-MM"),),
@@ -435,27 +419,8 @@ TABLES: dict[str, TableSpec] = {
     "sweep_episodes": TableSpec(
         name="sweep_episodes",
         id_prefix="swe",
-        columns=(
-            "id",
-            "date",
-            "date_precision",
-            "month_swept",
-            "query_id",
-            "release_id",
-            "new_to_record",
-            "n_released",
-            *_SOURCE,
-        ),
-        required=(
-            "id",
-            "date",
-            "date_precision",
-            "month_swept",
-            "query_id",
-            "release_id",
-            "new_to_record",
-            *_SOURCE[:3],
-        ),
+        columns=(*_EPISODE_FIELDS, "n_released", *_SOURCE),
+        required=(*_EPISODE_FIELDS, *_SOURCE[:3]),
         counts=("n_released",),
         categories=(("date_precision", DATE_PRECISIONS),),
         booleans=("new_to_record",),
